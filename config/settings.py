@@ -1,0 +1,303 @@
+"""Kitobxon settings: everything from the environment, nothing required.
+
+A fresh checkout runs with no variable set: SQLite (WAL) and the embedded job queue in
+``KITOBXON_DATA_DIR`` (``./var``), a secret key generated there on first run.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.conf import locale as django_locale
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _env_flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+DATA_DIR = Path(os.environ.get("KITOBXON_DATA_DIR") or BASE_DIR / "var").resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    """Read the secret key from the data directory, creating it on first run."""
+    if os.environ.get("KITOBXON_SECRET_KEY"):
+        return os.environ["KITOBXON_SECRET_KEY"]
+    path = DATA_DIR / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        key = secrets.token_urlsafe(50)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process created it first
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key)
+        return key
+
+
+SECRET_KEY = _secret_key()
+DEBUG = _env_flag("KITOBXON_DEBUG")
+TESTING = _env_flag("KITOBXON_TESTING")
+ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("KITOBXON_ALLOWED_HOSTS", "*").split(",") if h.strip()
+]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in os.environ.get("KITOBXON_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
+
+INSTALLED_APPS = [
+    "kitobxon.core",
+    "kitobxon.accounts",
+    "kitobxon.demo",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "huey.contrib.djhuey",
+    "axes",
+]
+
+MIDDLEWARE = [
+    "kitobxon.core.metrics.MetricsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kitobxon.core.i18n.LanguageMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+CSRF_FAILURE_VIEW = "kitobxon.core.views.csrf_failure"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "kitobxon.core.context_processors.site",
+            ],
+        },
+    },
+]
+
+# --- Database --------------------------------------------------------------------------------
+_database_url = os.environ.get("KITOBXON_DATABASE_URL") or f"sqlite:///{DATA_DIR / 'kitobxon.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+if os.environ.get("KITOBXON_TEST_DATABASE_URL"):
+    # The test suite runs against this server; pytest-django creates `test_<name>` there.
+    DATABASES["default"] = dj_database_url.parse(os.environ["KITOBXON_TEST_DATABASE_URL"])
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        # WAL lets readers work while the job worker writes; IMMEDIATE makes a write
+        # transaction take the lock up front, so concurrent writers queue instead of failing.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+        "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=15000;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 15,
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: cache, sessions and jobs when scaled out -----------------------------------------
+REDIS_URL = os.environ.get("KITOBXON_REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("KITOBXON_REDIS_PREFIX", "kitobxon"),
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "kitobxon",
+        }
+    }
+
+# --- Jobs (Huey) -----------------------------------------------------------------------------
+_huey_name = os.environ.get("KITOBXON_QUEUE_NAME", "kitobxon")
+if REDIS_URL:
+    HUEY = {
+        "huey_class": "huey.RedisHuey",
+        "name": _huey_name,
+        "url": REDIS_URL,
+        "immediate": False,
+    }
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": _huey_name,
+        "filename": str(DATA_DIR / "jobs.sqlite3"),
+        "immediate": False,
+    }
+HUEY["consumer"] = {"workers": 1, "worker_type": "thread"}
+
+# --- Search ----------------------------------------------------------------------------------
+SEARCH_BACKEND = os.environ.get("KITOBXON_SEARCH_BACKEND", "tantivy")
+SEARCH_INDEX_DIR = DATA_DIR / "search"
+MEDIA_ROOT = DATA_DIR / "files"
+MEDIA_URL = "/media/"
+
+# --- Accounts and security -------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+CARD_NUMBER_PREFIX = os.environ.get("KITOBXON_CARD_PREFIX", "29")
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "kitobxon.accounts.backends.EmailOrCardBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:profile"
+LOGOUT_REDIRECT_URL = "core:home"
+
+AXES_FAILURE_LIMIT = int(os.environ.get("KITOBXON_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_VERBOSE = False
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if _env_flag("KITOBXON_HTTPS"):
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "style-src": ["'self'"],
+        # Alpine.js evaluates expressions with Function(); its CSP build is not on npm yet.
+        "script-src": ["'self'", "'unsafe-eval'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+
+# --- E-mail ----------------------------------------------------------------------------------
+EMAIL_BACKEND = os.environ.get(
+    "KITOBXON_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = os.environ.get("KITOBXON_FROM_EMAIL", "Kitobxon <kutubxona@localhost>")
+EMAIL_HOST = os.environ.get("KITOBXON_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("KITOBXON_EMAIL_PORT", "25"))
+
+LIBRARY_NAME = os.environ.get("KITOBXON_LIBRARY_NAME", "Kitobxon")
+
+# --- Languages -------------------------------------------------------------------------------
+# Django knows Uzbek Latin as "uz" but neither Uzbek Cyrillic nor Karakalpak.
+django_locale.LANG_INFO.update(
+    {
+        "uz-cyrl": {
+            "bidi": False,
+            "code": "uz-cyrl",
+            "name": "Uzbek (Cyrillic)",
+            "name_local": "Ўзбекча",
+        },
+        "kaa": {
+            "bidi": False,
+            "code": "kaa",
+            "name": "Karakalpak",
+            "name_local": "Qaraqalpaqsha",
+        },
+    }
+)
+django_locale.LANG_INFO["uz"]["name_local"] = "Oʻzbekcha"
+LANGUAGE_CODE = "uz"
+LANGUAGES = [
+    ("uz", _("Uzbek (Latin)")),
+    ("uz-cyrl", _("Uzbek (Cyrillic)")),
+    ("kaa", _("Karakalpak")),
+    ("ru", _("Russian")),
+    ("en", _("English")),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "kitobxon_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+TIME_ZONE = os.environ.get("KITOBXON_TIME_ZONE", "Asia/Tashkent")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files ----------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+# Front-end packages come from npm (package.json); only their dist folders are served.
+NODE_MODULES = BASE_DIR / "node_modules"
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
+    ("vendor/alpinejs", NODE_MODULES / "alpinejs" / "dist"),
+    ("vendor/chartjs", NODE_MODULES / "chart.js" / "dist"),
+]
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# --- API -------------------------------------------------------------------------------------
+NINJA_PAGINATION_PER_PAGE = 50
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("KITOBXON_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # The job worker installs its own handler; do not print its lines twice.
+        "huey": {"propagate": False},
+    },
+}
+
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

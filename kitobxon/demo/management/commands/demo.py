@@ -1,0 +1,39 @@
+"""`kitobxon demo`: load the demo library. Each capability adds its part here, in order."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from kitobxon.accounts import demo as accounts_demo
+
+
+class Command(BaseCommand):
+    help = "Load the demo library: readers and staff (and, as they land, records and loans)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--json", action="store_true", help="print what was loaded as JSON")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        users = accounts_demo.load()
+        logins = [
+            {
+                "email": user.email,
+                "card_number": user.card_number,
+                "role": str(user.role),
+                "segment": user.segment,
+                "password": accounts_demo.DEMO_PASSWORD,
+                "created": created,
+            }
+            for user, created in users
+        ]
+        if options["json"]:
+            self.stdout.write(json.dumps({"users": logins}, ensure_ascii=False, indent=2))
+            return
+        created = sum(1 for login in logins if login["created"])
+        self.stdout.write(f"Demo library loaded: {created} new accounts, {len(logins)} in all.")
+        self.stdout.write(f"Every demo account's password: {accounts_demo.DEMO_PASSWORD}")
+        for login in logins:
+            self.stdout.write(f"  {login['role']:<10} {login['email']:<28} card {login['card_number']}")
