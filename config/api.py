@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -16,7 +17,10 @@ api = NinjaAPI(
     description="The library's JSON API. Sign in with the browser session, or send a personal "
     "access token from your profile page as `Authorization: Bearer kbx_…`.",
     urls_namespace="api",
-    throttle=[AnonRateThrottle("120/m"), AuthRateThrottle("600/m")],
+    throttle=[
+        AnonRateThrottle(settings.API_THROTTLE_ANONYMOUS),
+        AuthRateThrottle(settings.API_THROTTLE_USER),
+    ],
 )
 api.add_router("/", accounts_router)
 

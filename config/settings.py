@@ -48,7 +48,6 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = _env_flag("KITOBXON_DEBUG")
-TESTING = _env_flag("KITOBXON_TESTING")
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("KITOBXON_ALLOWED_HOSTS", "*").split(",") if h.strip()
 ]
@@ -108,7 +107,9 @@ TEMPLATES = [
 ]
 
 # --- Database --------------------------------------------------------------------------------
-_database_url = os.environ.get("KITOBXON_DATABASE_URL") or f"sqlite:///{DATA_DIR / 'kitobxon.sqlite3'}"
+_database_url = (
+    os.environ.get("KITOBXON_DATABASE_URL") or f"sqlite:///{DATA_DIR / 'kitobxon.sqlite3'}"
+)
 DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
 if os.environ.get("KITOBXON_TEST_DATABASE_URL"):
     # The test suite runs against this server; pytest-django creates `test_<name>` there.
@@ -268,6 +269,7 @@ USE_TZ = True
 # --- Static files ----------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 # Front-end packages come from npm (package.json); only their dist folders are served.
 NODE_MODULES = BASE_DIR / "node_modules"
 STATICFILES_DIRS = [
@@ -285,6 +287,8 @@ STORAGES = {
 
 # --- API -------------------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 50
+API_THROTTLE_ANONYMOUS = os.environ.get("KITOBXON_API_THROTTLE_ANONYMOUS", "120/m")
+API_THROTTLE_USER = os.environ.get("KITOBXON_API_THROTTLE_USER", "600/m")
 
 LOGGING = {
     "version": 1,
@@ -297,7 +301,3 @@ LOGGING = {
         "huey": {"propagate": False},
     },
 }
-
-if TESTING:
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -18,7 +18,15 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"fields": ("email", "card_number", "password")}),
         (
             _("Reader"),
-            {"fields": ("full_name", "segment", "faculty", "preferred_language", "card_expires_on")},
+            {
+                "fields": (
+                    "full_name",
+                    "segment",
+                    "faculty",
+                    "preferred_language",
+                    "card_expires_on",
+                )
+            },
         ),
         (_("Access"), {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
         (

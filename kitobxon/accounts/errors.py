@@ -6,21 +6,27 @@ from django.utils.translation import gettext_lazy as _
 class AccountError(Exception):
     """A refusal with a sentence for the reader, in their language."""
 
-    message = _("This cannot be done.")
+    default_message = _("This cannot be done.")
 
     def __init__(self, message: str | None = None) -> None:
-        super().__init__(str(message or self.message))
-        if message:
-            self.message = message
+        super().__init__(message)
+        self._message = message
+
+    @property
+    def message(self) -> str:
+        """The sentence for the reader, translated when it is read."""
+        return self._message or str(self.default_message)
 
 
 class ConfirmationInvalid(AccountError):
-    message = _("This confirmation link is invalid or has expired. Register again to get a new one.")
+    default_message = _(
+        "This confirmation link is invalid or has expired. Register again to get a new one."
+    )
 
 
 class WrongPassword(AccountError):
-    message = _("The password is not correct.")
+    default_message = _("The password is not correct.")
 
 
 class TokenLimitReached(AccountError):
-    message = _("You already have the maximum number of active tokens. Revoke one first.")
+    default_message = _("You already have the maximum number of active tokens. Revoke one first.")

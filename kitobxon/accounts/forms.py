@@ -19,8 +19,7 @@ class LoginForm(AuthenticationForm):
     )
     error_messages = {
         "invalid_login": _(
-            "The e-mail, card number or password is not correct. "
-            "Passwords are case-sensitive."
+            "The e-mail, card number or password is not correct. Passwords are case-sensitive."
         ),
         "inactive": _("This account is not active. Confirm your e-mail address first."),
     }
@@ -61,9 +60,7 @@ class RegistrationForm(forms.Form):
         if p1 and p2 and p1 != p2:
             self.add_error("password2", _("The two passwords do not match."))
         elif p1:
-            candidate = User(
-                email=cleaned.get("email"), full_name=cleaned.get("full_name", "")
-            )
+            candidate = User(email=cleaned.get("email"), full_name=cleaned.get("full_name", ""))
             try:
                 password_validation.validate_password(p1, candidate)
             except forms.ValidationError as error:

@@ -55,9 +55,7 @@ def new_card_number() -> str:
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def create_user(
-        self, email: str | None, password: str | None = None, **fields: Any
-    ) -> User:
+    def create_user(self, email: str | None, password: str | None = None, **fields: Any) -> User:
         email = self.normalize_email(email).lower() if email else None
         fields.setdefault("card_number", new_card_number())
         user = self.model(email=email, **fields)

@@ -20,7 +20,7 @@ def access_user(viewer: AnyUser, user_id: int) -> User:
     if not viewer.is_authenticated:
         raise Http404
     if viewer.pk == user_id:
-        return viewer  # type: ignore[return-value]
+        return viewer
     if not is_librarian(viewer):
         raise Http404
     try:

@@ -31,6 +31,15 @@ def _base_url(request: HttpRequest) -> str:
     return f"{request.scheme}://{request.get_host()}"
 
 
+def _remember_language(response: HttpResponse, language: str) -> None:
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        samesite="Lax",
+    )
+
+
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
@@ -38,14 +47,8 @@ class LoginView(auth_views.LoginView):
 
     def form_valid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
         response = super().form_valid(form)
-        user = form.get_user()
         # The interface follows the reader from device to device.
-        response.set_cookie(
-            settings.LANGUAGE_COOKIE_NAME,
-            user.preferred_language,
-            max_age=settings.LANGUAGE_COOKIE_AGE,
-            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-        )
+        _remember_language(response, form.get_user().preferred_language)
         return response
 
 
@@ -108,12 +111,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         services.update_profile(user, by=user, **form.cleaned_data)
         messages.success(request, _("Your profile is saved."))
         response = redirect("accounts:profile")
-        response.set_cookie(
-            settings.LANGUAGE_COOKIE_NAME,
-            user.preferred_language,
-            max_age=settings.LANGUAGE_COOKIE_AGE,
-            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-        )
+        _remember_language(response, user.preferred_language)
         return response
     return render(
         request,
@@ -193,7 +191,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
     """Switch the interface language; a signed-in reader keeps it as their preference."""
     language = supported(request.POST.get("language"))
     if language and request.user.is_authenticated:
-        services.set_preferred_language(request.user, language)  # type: ignore[arg-type]
+        services.set_preferred_language(request.user, language)
     return django_set_language(request)
 
 

@@ -5,6 +5,7 @@ Each check returns None when the part answers, or a sentence saying what failed.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -51,11 +52,10 @@ def search_index() -> str | None:
     path = Path(settings.SEARCH_INDEX_DIR)
     try:
         path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".healthz"
-        probe.write_text("ok")
-        probe.unlink()
     except OSError as exc:
         return f"search index unreachable: {exc}"
+    if not os.access(path, os.R_OK | os.W_OK | os.X_OK):
+        return f"search index unreachable: {path} is not writable"
     return None
 
 

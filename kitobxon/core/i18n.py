@@ -26,8 +26,17 @@ def supported(code: str | None) -> str | None:
     code = code.strip().lower().replace("_", "-")
     if code in LANGUAGE_CODES:
         return code
-    aliases = {"uz-latn": "uz", "uz-latn-uz": "uz", "uz-uz": "uz", "uz-cyrl-uz": "uz-cyrl",
-               "kaa-latn": "kaa", "kaa-uz": "kaa", "ru-ru": "ru", "en-us": "en", "en-gb": "en"}
+    aliases = {
+        "uz-latn": "uz",
+        "uz-latn-uz": "uz",
+        "uz-uz": "uz",
+        "uz-cyrl-uz": "uz-cyrl",
+        "kaa-latn": "kaa",
+        "kaa-uz": "kaa",
+        "ru-ru": "ru",
+        "en-us": "en",
+        "en-gb": "en",
+    }
     if code in aliases:
         return aliases[code]
     base = code.split("-")[0]
@@ -61,7 +70,7 @@ class LanguageMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         language = language_for(request)
         translation.activate(language)
-        request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+        request.LANGUAGE_CODE = language
         response = self.get_response(request)
         patch_vary_headers(response, ("Cookie", "Accept-Language"))
         response.headers.setdefault("Content-Language", language)

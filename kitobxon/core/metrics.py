@@ -40,7 +40,7 @@ def _route(request: HttpRequest) -> str:
     match = getattr(request, "resolver_match", None)
     if match is None:
         return "<unmatched>"
-    return "/" + match.route if match.route else (match.view_name or "<unnamed>")
+    return "/" + match.route
 
 
 class MetricsMiddleware:
@@ -65,9 +65,7 @@ def render(queue_depth: int | None) -> HttpResponse:
     else:
         body = generate_latest(REGISTRY)
     extra = CollectorRegistry()
-    depth = Gauge(
-        "kitobxon_job_queue_depth", "Jobs waiting in the queue.", registry=extra
-    )
+    depth = Gauge("kitobxon_job_queue_depth", "Jobs waiting in the queue.", registry=extra)
     depth.set(queue_depth if queue_depth is not None else float("nan"))
     body += generate_latest(extra)
     return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

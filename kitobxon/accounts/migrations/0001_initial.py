@@ -3,71 +3,188 @@
 import django.db.models.deletion
 import django.db.models.functions.text
 import django.utils.timezone
-import kitobxon.accounts.models
 from django.conf import settings
 from django.db import migrations, models
 
+import kitobxon.accounts.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('email', models.EmailField(blank=True, max_length=254, null=True, unique=True, verbose_name='e-mail')),
-                ('card_number', models.CharField(help_text='The barcode printed on the library card.', max_length=32, unique=True, verbose_name='library card number')),
-                ('full_name', models.CharField(max_length=200, verbose_name='full name')),
-                ('segment', models.CharField(choices=[('pupil', 'School pupil'), ('student', 'Student'), ('researcher', 'Researcher'), ('teacher', 'Teacher'), ('it_youth', 'IT youth'), ('guest', 'Guest')], default='student', max_length=16, verbose_name='reader segment')),
-                ('faculty', models.CharField(blank=True, max_length=200, verbose_name='faculty or school')),
-                ('preferred_language', models.CharField(choices=[('uz', 'Uzbek (Latin)'), ('uz-cyrl', 'Uzbek (Cyrillic)'), ('kaa', 'Karakalpak'), ('ru', 'Russian'), ('en', 'English')], default='uz', max_length=8, verbose_name='preferred language')),
-                ('card_expires_on', models.DateField(blank=True, null=True, verbose_name='card expires on')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('is_staff', models.BooleanField(default=False, help_text='May open the back office.', verbose_name='staff')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='joined')),
-                ('email_confirmed_at', models.DateTimeField(blank=True, null=True, verbose_name='e-mail confirmed')),
-                ('erased_at', models.DateTimeField(blank=True, null=True, verbose_name='personal data erased')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "email",
+                    models.EmailField(
+                        blank=True, max_length=254, null=True, unique=True, verbose_name="e-mail"
+                    ),
+                ),
+                (
+                    "card_number",
+                    models.CharField(
+                        help_text="The barcode printed on the library card.",
+                        max_length=32,
+                        unique=True,
+                        verbose_name="library card number",
+                    ),
+                ),
+                ("full_name", models.CharField(max_length=200, verbose_name="full name")),
+                (
+                    "segment",
+                    models.CharField(
+                        choices=[
+                            ("pupil", "School pupil"),
+                            ("student", "Student"),
+                            ("researcher", "Researcher"),
+                            ("teacher", "Teacher"),
+                            ("it_youth", "IT youth"),
+                            ("guest", "Guest"),
+                        ],
+                        default="student",
+                        max_length=16,
+                        verbose_name="reader segment",
+                    ),
+                ),
+                (
+                    "faculty",
+                    models.CharField(blank=True, max_length=200, verbose_name="faculty or school"),
+                ),
+                (
+                    "preferred_language",
+                    models.CharField(
+                        choices=[
+                            ("uz", "Uzbek (Latin)"),
+                            ("uz-cyrl", "Uzbek (Cyrillic)"),
+                            ("kaa", "Karakalpak"),
+                            ("ru", "Russian"),
+                            ("en", "English"),
+                        ],
+                        default="uz",
+                        max_length=8,
+                        verbose_name="preferred language",
+                    ),
+                ),
+                (
+                    "card_expires_on",
+                    models.DateField(blank=True, null=True, verbose_name="card expires on"),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False, help_text="May open the back office.", verbose_name="staff"
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="joined"),
+                ),
+                (
+                    "email_confirmed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="e-mail confirmed"),
+                ),
+                (
+                    "erased_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="personal data erased"
+                    ),
+                ),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'user',
-                'verbose_name_plural': 'users',
+                "verbose_name": "user",
+                "verbose_name_plural": "users",
             },
             managers=[
-                ('objects', kitobxon.accounts.models.UserManager()),
+                ("objects", kitobxon.accounts.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='PersonalAccessToken',
+            name="PersonalAccessToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('prefix', models.CharField(max_length=16, verbose_name='prefix')),
-                ('digest', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('last_used_at', models.DateTimeField(blank=True, null=True, verbose_name='last used')),
-                ('expires_at', models.DateTimeField(blank=True, null=True, verbose_name='expires')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='revoked')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='access_tokens', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("prefix", models.CharField(max_length=16, verbose_name="prefix")),
+                ("digest", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                (
+                    "last_used_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last used"),
+                ),
+                ("expires_at", models.DateTimeField(blank=True, null=True, verbose_name="expires")),
+                ("revoked_at", models.DateTimeField(blank=True, null=True, verbose_name="revoked")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="access_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'personal access token',
-                'verbose_name_plural': 'personal access tokens',
-                'ordering': ['-created_at'],
+                "verbose_name": "personal access token",
+                "verbose_name_plural": "personal access tokens",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('email'), name='accounts_user_email_ci_unique'),
+            model_name="user",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("email"), name="accounts_user_email_ci_unique"
+            ),
         ),
     ]

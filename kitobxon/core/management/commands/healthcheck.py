@@ -23,9 +23,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         results: dict[str, str | None] = {}
-        problems = [
-            message for message in checks.run_checks() if message.level >= checks.ERROR
-        ]
+        problems = [message for message in checks.run_checks() if message.level >= checks.ERROR]
         results["configuration"] = "; ".join(str(p) for p in problems) or None
         results.update(health.run_checks())
         if results["database"] is None:
@@ -53,8 +51,9 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"Data directory: {settings.DATA_DIR}")
             for name, reason in results.items():
-                self.stdout.write(f"  {'ok  ' if not reason else 'FAIL'} {name}" + (
-                    f": {reason}" if reason else ""
-                ))
+                self.stdout.write(
+                    f"  {'ok  ' if not reason else 'FAIL'} {name}"
+                    + (f": {reason}" if reason else "")
+                )
         if failed:
             raise CommandError(f"{len(failed)} checks failed", returncode=1)

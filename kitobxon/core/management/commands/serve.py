@@ -23,9 +23,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers", type=int, default=2, help="web worker processes (default 2)"
         )
-        parser.add_argument(
-            "--no-jobs", action="store_true", help="do not start a job worker here"
-        )
+        parser.add_argument("--no-jobs", action="store_true", help="do not start a job worker here")
 
     def handle(self, *args: Any, **options: Any) -> None:
         env = dict(os.environ)
@@ -37,17 +35,25 @@ class Command(BaseCommand):
 
         address = f"{options['host']}:{options['port']}"
         web = [
-            sys.executable, "-m", "gunicorn", "config.wsgi:application",
-            "--bind", address,
-            "--workers", str(options["workers"]),
-            "--access-logfile", "-",
-            "--graceful-timeout", "10",
-            "--config", "python:kitobxon.core.gunicorn_conf",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "--bind",
+            address,
+            "--workers",
+            str(options["workers"]),
+            "--access-logfile",
+            "-",
+            "--graceful-timeout",
+            "10",
+            "--config",
+            "python:kitobxon.core.gunicorn_conf",
         ]
-        children = [subprocess.Popen(web, env=env, cwd=settings.BASE_DIR)]
+        children = {"web server": subprocess.Popen(web, env=env, cwd=settings.BASE_DIR)}
         if not options["no_jobs"]:
             jobs = [sys.executable, "-m", "kitobxon.cli", "manage", "run_huey", "--workers", "1"]
-            children.append(subprocess.Popen(jobs, env=env, cwd=settings.BASE_DIR))
+            children["job worker"] = subprocess.Popen(jobs, env=env, cwd=settings.BASE_DIR)
         self.stdout.write(f"Kitobxon is serving http://{address}/ (Ctrl-C stops it)")
 
         stopping = False
@@ -60,18 +66,18 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         exit_code = 0
         while not stopping:
-            for child in children:
+            for name, child in children.items():
                 code = child.poll()
                 if code is not None:
-                    self.stderr.write(f"{child.args[2]} stopped with exit code {code}")
+                    self.stderr.write(f"The {name} stopped with exit code {code}")
                     exit_code = code or 1
                     stopping = True
             time.sleep(0.2)
-        for child in children:
+        for child in children.values():
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 15
-        for child in children:
+        for child in children.values():
             try:
                 child.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:

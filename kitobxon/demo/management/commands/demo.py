@@ -36,4 +36,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo library loaded: {created} new accounts, {len(logins)} in all.")
         self.stdout.write(f"Every demo account's password: {accounts_demo.DEMO_PASSWORD}")
         for login in logins:
-            self.stdout.write(f"  {login['role']:<10} {login['email']:<28} card {login['card_number']}")
+            self.stdout.write(
+                f"  {login['role']:<10} {login['email']:<28} card {login['card_number']}"
+            )

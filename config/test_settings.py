@@ -1,0 +1,20 @@
+"""Settings for the test suite: a throw-away data directory, jobs run at once, mail kept."""
+
+import os
+import tempfile
+import uuid
+
+os.environ["KITOBXON_DATA_DIR"] = tempfile.mkdtemp(prefix="kitobxon-test-")
+# Each run keeps its own keys when the cache is a shared Redis.
+os.environ["KITOBXON_REDIS_PREFIX"] = f"kitobxon-test-{uuid.uuid4().hex[:12]}"
+
+from config.settings import *  # noqa: F403
+from config.settings import HUEY
+
+# Jobs run inside the caller, so a test sees their effect; kitobxon/core/tests/test_jobs.py
+# drives the real queue (SQLite or Redis) separately.
+HUEY = {**HUEY, "immediate": True}
+
+# Argon2 is slow on purpose; test_passwords_are_stored_with_argon2 checks it once.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+API_THROTTLE_ANONYMOUS = API_THROTTLE_USER = "100000/m"

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.utils import translation
+
+from kitobxon.accounts.models import User
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 375, "height": 740}
+DESKTOP = {"width": 1280, "height": 800}
+
+
+def _t(language: str, text: str) -> str:
+    with translation.override(language):
+        return translation.gettext(text)
+
+
+def _page(browser: Any, viewport: dict[str, int]) -> Any:
+    context = browser.new_context(viewport=viewport, locale="en-US")
+    return context.new_page()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_home_page_fits_the_screen_and_starts_with_a_skip_link(
+    browser: Any, live_server: Any, viewport: dict[str, int]
+) -> None:
+    page = _page(browser, viewport)
+    page.goto(live_server.url + "/")
+    assert page.get_attribute("html", "lang") == "uz-Latn"
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert page.locator("#site-search").is_visible()
+    assert page.locator("text=" + _t("uz", "Get a library card")).first.is_visible()
+
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent.trim()")
+    assert focused == _t("uz", "Skip to content")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    page.context.close()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_language_switch_changes_the_whole_page(
+    browser: Any, live_server: Any, viewport: dict[str, int]
+) -> None:
+    page = _page(browser, viewport)
+    page.goto(live_server.url + "/accounts/login/")
+    expected_lang = {
+        "uz-cyrl": "uz-Cyrl",
+        "kaa": "kaa-Latn",
+        "ru": "ru",
+        "en": "en",
+        "uz": "uz-Latn",
+    }
+    for language, html_lang in expected_lang.items():
+        page.select_option("#language-select", language)
+        page.locator(".language-switch button").click()
+        page.wait_for_load_state()
+        assert page.url.endswith("/accounts/login/")
+        assert page.get_attribute("html", "lang") == html_lang
+        assert page.locator("h1").inner_text() == _t(language, "Sign in")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.context.close()
+
+
+def test_a_reader_registers_confirms_and_signs_in_with_the_card_number(
+    browser: Any, live_server: Any
+) -> None:
+    page = _page(browser, PHONE)
+    page.goto(live_server.url + "/accounts/register/")
+    page.get_by_label(_t("uz", "Full name")).fill("Shahlo Ergasheva")
+    page.get_by_label(_t("uz", "E-mail")).fill("shahlo@example.org")
+    page.get_by_label(_t("uz", "I am a")).select_option("pupil")
+    page.get_by_label(_t("uz", "Password"), exact=True).fill("kitoblar-dunyosi-7")
+    page.get_by_label(_t("uz", "Password again")).fill("kitoblar-dunyosi-7")
+    page.get_by_role("button", name=_t("uz", "Register")).last.click()
+    page.wait_for_url("**/accounts/register/sent/")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    assert len(mail.outbox) == 1
+    link = re.search(r"http://\S+/accounts/confirm/\S+/", str(mail.outbox[0].body))
+    assert link
+    page.goto(link.group(0))
+    page.wait_for_url("**/accounts/login/")
+
+    card = User.objects.get(email="shahlo@example.org").card_number
+    page.get_by_label(_t("uz", "E-mail or library card number")).fill(card)
+    page.get_by_label(_t("uz", "Password")).fill("kitoblar-dunyosi-7")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/accounts/profile/")
+    assert page.locator(".card-number").inner_text() == card
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.context.close()
