@@ -111,9 +111,6 @@ _database_url = (
     os.environ.get("KITOBXON_DATABASE_URL") or f"sqlite:///{DATA_DIR / 'kitobxon.sqlite3'}"
 )
 DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
-if os.environ.get("KITOBXON_TEST_DATABASE_URL"):
-    # The test suite runs against this server; pytest-django creates `test_<name>` there.
-    DATABASES["default"] = dj_database_url.parse(os.environ["KITOBXON_TEST_DATABASE_URL"])
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {

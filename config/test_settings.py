@@ -4,12 +4,18 @@ import os
 import tempfile
 import uuid
 
+import dj_database_url
+
 os.environ["KITOBXON_DATA_DIR"] = tempfile.mkdtemp(prefix="kitobxon-test-")
 # Each run keeps its own keys when the cache is a shared Redis.
 os.environ["KITOBXON_REDIS_PREFIX"] = f"kitobxon-test-{uuid.uuid4().hex[:12]}"
 
 from config.settings import *  # noqa: F403
 from config.settings import HUEY
+
+if os.environ.get("KITOBXON_TEST_DATABASE_URL"):
+    # The suite runs on this server; pytest-django creates `test_<name>` databases there.
+    DATABASES = {"default": dj_database_url.parse(os.environ["KITOBXON_TEST_DATABASE_URL"])}
 
 # Jobs run inside the caller, so a test sees their effect; kitobxon/core/tests/test_jobs.py
 # drives the real queue (SQLite or Redis) separately.

@@ -13,4 +13,4 @@ class AccountsConfig(AppConfig):
         from kitobxon.accounts.roles import sync_role_groups
 
         # Permissions exist only after migrate has run, so the groups follow it.
-        post_migrate.connect(sync_role_groups, dispatch_uid="kitobxon.accounts.roles")
+        post_migrate.connect(sync_role_groups, sender=self, dispatch_uid="kitobxon.accounts.roles")

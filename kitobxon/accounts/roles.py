@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
+from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 
 from kitobxon.accounts.models import Role
@@ -19,6 +21,9 @@ _grants: dict[Role, set[str]] = {
         "accounts.add_user",
         "accounts.change_user",
         "core.view_auditevent",
+        # Librarians lift sign-in lockouts for readers at the desk.
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
     },
     Role.ADMIN: set(),  # administrators are superusers: every permission
 }
@@ -34,6 +39,9 @@ def granted(role: Role) -> frozenset[str]:
 
 
 def sync_role_groups(**kwargs: Any) -> None:
+    # post_migrate reaches apps one by one; make every app's permissions exist first.
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0)
     for role, names in _grants.items():
         group, _created = Group.objects.get_or_create(name=role)
         wanted = []

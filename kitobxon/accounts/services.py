@@ -78,9 +78,7 @@ def confirmation_token(user: User) -> str:
 def confirm_email(token: str) -> User:
     """Activate the account the link was sent for. A link works until it expires."""
     try:
-        data = signing.loads(
-            token, salt=CONFIRMATION_SALT, max_age=CONFIRMATION_MAX_AGE
-        )
+        data = signing.loads(token, salt=CONFIRMATION_SALT, max_age=CONFIRMATION_MAX_AGE)
     except signing.BadSignature as exc:
         raise ConfirmationInvalid() from exc
     with transaction.atomic():

@@ -8,6 +8,12 @@ from django.views.decorators.http import require_GET
 
 from kitobxon.core import health, metrics
 
+LOOPBACK = {"127.0.0.1", "::1"}
+
+
+def _is_operator(request: HttpRequest) -> bool:
+    return request.META.get("REMOTE_ADDR") in LOOPBACK or request.user.is_staff
+
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
@@ -26,21 +32,23 @@ def healthz(request: HttpRequest) -> JsonResponse:
     """200 when database, job queue and search index answer; 503 naming what failed."""
     results = health.run_checks()
     failed = {name: reason for name, reason in results.items() if reason}
+    # Error texts can name hosts and paths: only the machine itself and staff read them.
+    detailed = _is_operator(request)
     body = {
         "status": "ok" if not failed else "unavailable",
-        "checks": {name: reason or "ok" for name, reason in results.items()},
+        "checks": {
+            name: "ok" if not reason else (reason if detailed else "failed")
+            for name, reason in results.items()
+        },
     }
     return JsonResponse(body, status=503 if failed else 200)
-
-
-LOOPBACK = {"127.0.0.1", "::1"}
 
 
 @never_cache
 @require_GET
 def metrics_view(request: HttpRequest) -> HttpResponse:
     """Prometheus scrapes from the machine itself; from elsewhere only staff may look."""
-    if request.META.get("REMOTE_ADDR") not in LOOPBACK and not request.user.is_staff:
+    if not _is_operator(request):
         raise PermissionDenied
     return metrics.render(health.queue_depth())
 

@@ -60,3 +60,12 @@ def test_roles_set_back_office_access_and_leave_an_audit_trail(patron: User, mak
         ).order_by("id")
     ]
     assert changes[-2:] == [["patron", "librarian"], ["librarian", "patron"]]
+
+
+@pytest.mark.django_db
+def test_a_librarian_can_lift_a_readers_sign_in_lockout(librarian: User) -> None:
+    assert librarian.has_perm("axes.view_accessattempt")
+    assert librarian.has_perm("axes.delete_accessattempt")
+    client = Client()
+    client.force_login(librarian)
+    assert client.get(reverse("admin:axes_accessattempt_changelist")).status_code == 200

@@ -43,3 +43,13 @@ def test_metrics_are_private_to_the_machine_and_staff(client: Client, librarian)
     assert client.get("/metrics", REMOTE_ADDR="203.0.113.9").status_code == 403
     client.force_login(librarian)
     assert client.get("/metrics", REMOTE_ADDR="203.0.113.9").status_code == 200
+
+
+@pytest.mark.django_db
+def test_healthz_hides_failure_details_from_the_public(client: Client, settings, tmp_path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    settings.SEARCH_INDEX_DIR = blocker / "index"
+    response = client.get("/healthz", REMOTE_ADDR="203.0.113.9")
+    assert response.status_code == 503
+    assert response.json()["checks"]["search"] == "failed"
