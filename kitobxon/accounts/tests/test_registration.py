@@ -9,6 +9,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from kitobxon.accounts import services
 from kitobxon.accounts.errors import ConfirmationInvalid
@@ -130,3 +131,18 @@ def test_a_confirmation_link_expires_after_three_days(
     monkeypatch.undo()
     with pytest.raises(ConfirmationInvalid):
         services.confirm_email(token)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["kaa", "uz-cyrl", "ru"])
+def test_the_password_rules_are_listed_in_the_readers_language(
+    client: Client, settings, language: str
+) -> None:
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    html = client.get(reverse("accounts:register")).content.decode()
+    assert "Your password" not in html
+    with translation.override(language):
+        rule = translation.ngettext(
+            "At least %(count)d character.", "At least %(count)d characters.", 10
+        ) % {"count": 10}
+    assert rule in html and "10" in rule
