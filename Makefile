@@ -8,6 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 LANGUAGES := uz uz_Cyrl kaa ru en
 PYTEST_WORKERS ?= 2
+BENCH_RECORDS ?= 100000
 
 .PHONY: run install test check bench fmt lock messages translations clean
 
@@ -48,8 +49,11 @@ check: install ## linters, types, layers, migrations, translations
 	$(KITOBXON) manage makemigrations --check --dry-run
 	$(KITOBXON) manage checktranslations
 
-bench: install ## benchmarks under bench/
-	$(BIN)/python bench/run.py $(BENCH_ARGS)
+bench: install ## benchmarks under bench/ (BENCH_RECORDS=1000000 for the full import figure)
+	$(BIN)/python bench/run.py
+	$(BIN)/python bench/catalogue_import.py --records $(BENCH_RECORDS) \
+		--postgres postgres://postgres@127.0.0.1:5432
+	$(BIN)/python bench/openlibrary_agreement.py
 
 fmt: $(VENV)/.installed
 	$(BIN)/ruff check --fix .

@@ -10,6 +10,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.throttling import AnonRateThrottle, AuthRateThrottle
 
 from kitobxon.accounts.api import router as accounts_router
+from kitobxon.catalogue.api import router as catalogue_router
 
 api = NinjaAPI(
     title="Kitobxon API",
@@ -23,6 +24,7 @@ api = NinjaAPI(
     ],
 )
 api.add_router("/", accounts_router)
+api.add_router("/", catalogue_router)
 
 
 def _error(request: HttpRequest, status: int, message: str, **extra: object) -> HttpResponse:

@@ -58,6 +58,7 @@ CSRF_TRUSTED_ORIGINS = [
 INSTALLED_APPS = [
     "kitobxon.core",
     "kitobxon.accounts",
+    "kitobxon.catalogue",
     "kitobxon.demo",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -164,6 +165,13 @@ HUEY["consumer"] = {"workers": 1, "worker_type": "thread"}
 SEARCH_BACKEND = os.environ.get("KITOBXON_SEARCH_BACKEND", "tantivy")
 SEARCH_INDEX_DIR = DATA_DIR / "search"
 MEDIA_ROOT = DATA_DIR / "files"
+
+# --- Catalogue -------------------------------------------------------------------------------
+# How an imported record without a matching 001+003 or ISBN is recognised as one we hold:
+# "title-author-year" (normalised) or "none".
+CATALOGUE_MATCH_KEY = os.environ.get("KITOBXON_MATCH_KEY", "title-author-year")
+ITEM_BARCODE_PREFIX = os.environ.get("KITOBXON_ITEM_PREFIX", "3")
+IMPORT_DIR = DATA_DIR / "imports"
 MEDIA_URL = "/media/"
 
 # --- Accounts and security -------------------------------------------------------------------

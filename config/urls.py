@@ -12,6 +12,7 @@ admin.site.index_title = _("Library administration")
 urlpatterns = [
     path("", include("kitobxon.core.urls")),
     path("accounts/", include("kitobxon.accounts.urls")),
+    path("", include("kitobxon.catalogue.urls")),
     path("api/", api.urls),
     path("staff/", admin.site.urls),
     path("healthz", core_views.healthz, name="healthz"),

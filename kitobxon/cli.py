@@ -23,6 +23,10 @@ COMMANDS: dict[str, SubCommand] = {
     "createadmin": SubCommand("createadmin", "create an administrator account"),
     "demo": SubCommand("demo", "load the demo library"),
     "check": SubCommand("healthcheck", "check configuration, database, job queue, search index"),
+    "import": SubCommand(
+        "import", "import records: MARC21, MARCXML, Dublin Core, CSV, BibTeX, RIS"
+    ),
+    "export": SubCommand("export", "export records in the same formats"),
 }
 
 USAGE = """usage: kitobxon COMMAND [options]

@@ -8,16 +8,18 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from kitobxon.accounts import demo as accounts_demo
+from kitobxon.catalogue import demo as catalogue_demo
 
 
 class Command(BaseCommand):
-    help = "Load the demo library: readers and staff (and, as they land, records and loans)."
+    help = "Load the demo library: readers and staff, records and copies."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", action="store_true", help="print what was loaded as JSON")
 
     def handle(self, *args: Any, **options: Any) -> None:
         users = accounts_demo.load()
+        catalogue = catalogue_demo.load()
         logins = [
             {
                 "email": user.email,
@@ -30,10 +32,16 @@ class Command(BaseCommand):
             for user, created in users
         ]
         if options["json"]:
-            self.stdout.write(json.dumps({"users": logins}, ensure_ascii=False, indent=2))
+            self.stdout.write(
+                json.dumps({"users": logins, "catalogue": catalogue}, ensure_ascii=False, indent=2)
+            )
             return
         created = sum(1 for login in logins if login["created"])
-        self.stdout.write(f"Demo library loaded: {created} new accounts, {len(logins)} in all.")
+        self.stdout.write(
+            f"Demo library loaded: {catalogue['records']} records "
+            f"({catalogue['copies_added']} copies added), "
+            f"{created} new accounts, {len(logins)} in all."
+        )
         self.stdout.write(f"Every demo account's password: {accounts_demo.DEMO_PASSWORD}")
         for login in logins:
             self.stdout.write(

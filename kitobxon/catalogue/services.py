@@ -1,0 +1,620 @@
+"""Every write to the catalogue goes through here, and leaves an audit trail.
+
+Records are saved in batches (an import saves hundreds per transaction) by the same code that
+saves the one record a cataloguer edits, so both follow the same rules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kitobxon.accounts.models import User
+from kitobxon.catalogue import identifiers, keys
+from kitobxon.catalogue.data import RecordData
+from kitobxon.catalogue.errors import BarcodeTaken, InvalidRecord, RecordHasItems
+from kitobxon.catalogue.models import (
+    Agent,
+    Audience,
+    Branch,
+    Classification,
+    Contribution,
+    ContributorRole,
+    Identifier,
+    ImportJob,
+    Item,
+    ItemStatus,
+    Record,
+    RecordStatus,
+    ResourceType,
+    Subject,
+    Tombstone,
+)
+from kitobxon.core import bulk
+from kitobxon.core.audit import record as audit
+from kitobxon.core.models import AuditEvent
+
+# The descriptive fields a RecordData carries onto a Record, compared for the audit trail.
+RECORD_FIELDS = (
+    "title",
+    "subtitle",
+    "parallel_titles",
+    "title_variants",
+    "responsibility",
+    "publisher",
+    "place",
+    "year",
+    "edition",
+    "extent",
+    "languages",
+    "resource_type",
+    "audience",
+    "series",
+    "abstract",
+    "contents",
+    "notes",
+    "work_key",
+    "control_number",
+    "control_number_source",
+)
+_MAX_LENGTH: dict[str, int] = {
+    f.name: f.max_length for f in Record._meta.concrete_fields if f.max_length is not None
+}
+_RESOURCE_TYPES = set(ResourceType.values)
+_AUDIENCES = set(Audience.values)
+_ROLES = set(ContributorRole.values)
+
+
+@dataclass
+class Saved:
+    record_id: int
+    created: bool
+    changed: bool = True  # False when an update brought nothing new
+    loaded: Record | None = None
+
+    @property
+    def record(self) -> Record:
+        """The saved record (read from the database on first use after an import)."""
+        if self.loaded is None:
+            self.loaded = Record.objects.get(pk=self.record_id)
+        return self.loaded
+
+
+_BOOKKEEPING = ("match_key", "source_format", "source_data", "modified_at", "status", "fingerprint")
+_SCHEMES = set(Identifier.Scheme.values)
+_CLASSIFICATIONS = set(Classification.Scheme.values)
+
+
+def fingerprint(data: RecordData) -> str:
+    """A digest of everything a record says: equal digests, nothing to update."""
+    return hashlib.sha256(pickle.dumps(data, protocol=5)).hexdigest()
+
+
+def validate(data: RecordData) -> None:
+    """Refuse a record the catalogue cannot hold, saying why."""
+    if not data.title.strip():
+        raise InvalidRecord(_("The record has no title."))
+    for name, limit in _MAX_LENGTH.items():
+        value = getattr(data, name, None)
+        if isinstance(value, str) and len(value) > limit:
+            raise InvalidRecord(
+                _("%(field)s is longer than %(limit)d characters.")
+                % {"field": Record._meta.get_field(name).verbose_name, "limit": limit}  # type: ignore[union-attr]
+            )
+    if data.resource_type not in _RESOURCE_TYPES:
+        raise InvalidRecord(_("Unknown resource type: %(type)s.") % {"type": data.resource_type})
+    if data.audience not in _AUDIENCES:
+        raise InvalidRecord(_("Unknown audience: %(audience)s.") % {"audience": data.audience})
+    if data.year is not None and not 0 < data.year <= timezone.now().year + 5:
+        raise InvalidRecord(_("The year %(year)s is not possible.") % {"year": data.year})
+    for contributor in data.contributors:
+        if len(contributor.name) > 500 or not contributor.name.strip():
+            raise InvalidRecord(_("A contributor's name is empty or too long."))
+
+
+def _find_existing(batch: Sequence[RecordData]) -> list[Record | None]:
+    """The record each incoming one updates: same 001+003, else same ISBN, else same key."""
+    controls = {d.control_number for d in batch if d.control_number}
+    by_control: dict[tuple[str, str], Record] = {}
+    if controls:
+        for record in Record.objects.filter(control_number__in=controls).defer("source_data"):
+            by_control.setdefault((record.control_number, record.control_number_source), record)
+    isbns = {isbn for d in batch for isbn in keys.valid_isbns(d)}
+    by_isbn: dict[str, int] = {}
+    if isbns:
+        for record_id, value in Identifier.objects.filter(
+            scheme="isbn", is_valid=True, normalized__in=isbns
+        ).values_list("record_id", "normalized"):
+            by_isbn.setdefault(value, record_id)
+    match_keys = {k for d in batch if not d.control_number and (k := keys.record_match_key(d))}
+    by_key: dict[str, Record] = {}
+    if match_keys:
+        for record in (
+            Record.objects.filter(match_key__in=match_keys).defer("source_data").order_by("id")
+        ):
+            by_key.setdefault(record.match_key, record)
+    wanted_ids = set(by_isbn.values())
+    by_id = Record.objects.defer("source_data").in_bulk(wanted_ids) if wanted_ids else {}
+
+    found: list[Record | None] = []
+    for data in batch:
+        match = None
+        if data.control_number:
+            match = by_control.get((data.control_number, data.control_number_source))
+        if match is None:
+            for isbn in keys.valid_isbns(data):
+                if isbn in by_isbn:
+                    match = by_id.get(by_isbn[isbn])
+                    break
+        # A record with its own control number is new when neither 001+003 nor ISBN matches:
+        # the loose key is for sources without identifiers (CSV, BibTeX, RIS, forms).
+        if match is None and not data.control_number and (key := keys.record_match_key(data)):
+            match = by_key.get(key)
+        found.append(match)
+    return found
+
+
+def _superseded(batch: Sequence[RecordData], existing: list[Record | None]) -> set[int]:
+    """Positions whose record appears again later in the batch (same target or same key)."""
+    last_of: dict[object, int] = {}
+    groups: list[list[object]] = []
+    for position, (data, record) in enumerate(zip(batch, existing, strict=True)):
+        own: list[object] = []
+        if record is not None:
+            own.append(("id", record.pk))
+        if data.control_number:
+            own.append(("001", data.control_number, data.control_number_source))
+        own.extend(("isbn", isbn) for isbn in keys.valid_isbns(data))
+        if not data.control_number and (key := keys.record_match_key(data)):
+            own.append(("key", key))
+        groups.append(own)
+        for key_ in own:
+            last_of[key_] = position
+    superseded = set()
+    for position, own in enumerate(groups):
+        successor = max((last_of[key_] for key_ in own), default=position)
+        if successor != position:
+            superseded.add(position)
+            if existing[successor] is None:  # the later copy updates what this one matched
+                existing[successor] = existing[position]
+    return superseded
+
+
+def _agents(batch: Sequence[RecordData]) -> dict[tuple[str, str], Agent]:
+    wanted: dict[tuple[str, str], Agent] = {}
+    for data in batch:
+        for c in data.contributors:
+            kind = str(Agent.Kind.ORGANISATION if c.is_organisation else Agent.Kind.PERSON)
+            key = (kind, keys.agent_key(c.name))
+            if key not in wanted:
+                wanted[key] = Agent(kind=kind, key=key[1], name=c.name.strip(), variants=c.variants)
+    found: dict[tuple[str, str], Agent] = {}
+    if wanted:
+        existing = Agent.objects.filter(key__in={k for _kind, k in wanted})
+        found = {(a.kind, a.key): a for a in existing}
+        missing = [agent for key, agent in wanted.items() if key not in found]
+        if missing:
+            Agent.objects.bulk_create(missing, ignore_conflicts=True)
+            for agent in Agent.objects.filter(key__in={a.key for a in missing}):
+                found[(agent.kind, agent.key)] = agent
+        grown = []
+        for key, agent in wanted.items():
+            known = found[key]
+            extra = [v for v in agent.variants if v not in known.variants]
+            if extra:
+                known.variants = [*known.variants, *extra]
+                grown.append(known)
+        if grown:
+            Agent.objects.bulk_update(grown, ["variants"])
+    return found
+
+
+def _subjects(batch: Sequence[RecordData]) -> dict[tuple[str, str], Subject]:
+    wanted: dict[tuple[str, str], Subject] = {}
+    for data in batch:
+        for s in data.subjects:
+            key = (s.scheme, keys.subject_key(s.label))
+            if key[1] and key not in wanted:
+                wanted[key] = Subject(scheme=s.scheme, key=key[1], label=s.label, labels=s.labels)
+    found: dict[tuple[str, str], Subject] = {}
+    if wanted:
+        existing = Subject.objects.filter(key__in={k for _scheme, k in wanted})
+        found = {(s.scheme, s.key): s for s in existing}
+        missing = [subject for key, subject in wanted.items() if key not in found]
+        if missing:
+            Subject.objects.bulk_create(missing, ignore_conflicts=True)
+            for subject in Subject.objects.filter(key__in={s.key for s in missing}):
+                found[(subject.scheme, subject.key)] = subject
+    return found
+
+
+_NEW_COLUMNS = [*RECORD_FIELDS, *_BOOKKEEPING, "created_at", "created_by"]
+
+
+def _new_row(
+    data: RecordData, status: str, now: datetime, by: User | None, print_: str
+) -> list[Any]:
+    """The column values of a record to create, in ``_NEW_COLUMNS`` order."""
+    values: dict[str, Any] = {}
+    for name in RECORD_FIELDS:
+        value = getattr(data, name)
+        values[name] = value.strip() if isinstance(value, str) else value
+    values.update(
+        match_key=keys.record_match_key(data),
+        source_format=data.source_format,
+        source_data=data.source_data,
+        modified_at=now,
+        status=status,
+        fingerprint=print_,
+        created_at=now,
+        created_by=by.pk if by is not None and by.pk else None,
+    )
+    return [values[c] for c in _NEW_COLUMNS]
+
+
+def _apply(record: Record, data: RecordData) -> dict[str, list[Any]]:
+    """Copy data onto record; return what changed as {field: [before, after]}."""
+    changes: dict[str, list[Any]] = {}
+    for name in RECORD_FIELDS:
+        value = getattr(data, name)
+        if isinstance(value, str):
+            value = value.strip()
+        if getattr(record, name) != value:
+            changes[name] = [getattr(record, name), value]
+            setattr(record, name, value)
+    record.match_key = keys.record_match_key(data)
+    if data.source_data:
+        record.source_format = data.source_format
+        record.source_data = data.source_data
+    return changes
+
+
+def save_records(
+    batch: Sequence[RecordData],
+    *,
+    by: User | None,
+    status: str = RecordStatus.PUBLISHED,
+    targets: Sequence[Record | None] | None = None,
+    validated: bool = False,
+) -> list[Saved]:
+    """Create or update records; an incoming record updates the one it matches.
+
+    ``targets`` names the record each item of ``batch`` replaces (the cataloguing form edits
+    one known record); without it, records are matched on 001+003, then ISBN, then the
+    configured key. Every record must pass ``validate`` (callers that checked already say
+    ``validated=True``).
+    """
+    if not validated:
+        for data in batch:
+            validate(data)
+    now = timezone.now()
+    with transaction.atomic():
+        existing = list(targets) if targets is not None else _find_existing(batch)
+        # A record that appears twice in one batch is saved once: the later copy wins.
+        superseded = set() if targets is not None else _superseded(batch, existing)
+        agents = _agents(batch)
+        subjects = _subjects(batch)
+
+        results: list[Saved | None] = [None] * len(batch)
+        creates: list[tuple[int, list[Any]]] = []
+        updates: list[tuple[int, Record, dict[str, list[Any]]]] = []
+        for position, (data, record) in enumerate(zip(batch, existing, strict=True)):
+            if position in superseded:
+                continue
+            print_ = fingerprint(data)
+            if record is not None:
+                if record.fingerprint == print_ and (record.status == status or targets):
+                    results[position] = Saved(
+                        record.pk, created=False, changed=False, loaded=record
+                    )
+                    continue
+                changes = _apply(record, data)
+                record.fingerprint = print_
+                record.modified_at = now
+                if record.status != status and targets is None:
+                    changes["status"] = [record.status, status]
+                    record.status = status
+                updates.append((position, record, changes))
+            else:
+                creates.append((position, _new_row(data, status, now, by, print_)))
+
+        created_ids = bulk.insert_returning_ids(Record, _NEW_COLUMNS, [row for _p, row in creates])
+        if updates:
+            # source_data is deferred when matching: write it only where the update has one.
+            for with_source in (True, False):
+                columns = [*RECORD_FIELDS, *_BOOKKEEPING]
+                if not with_source:
+                    columns = [c for c in columns if c not in ("source_format", "source_data")]
+                bulk.update_rows(
+                    Record,
+                    columns,
+                    (
+                        (r.pk, [getattr(r, c) for c in columns])
+                        for p, r, _c in updates
+                        if bool(batch[p].source_data) == with_source
+                    ),
+                )
+            updated_ids = [record.pk for _p, record, _c in updates]
+            Contribution.objects.filter(record_id__in=updated_ids).delete()
+            Identifier.objects.filter(record_id__in=updated_ids).delete()
+            Classification.objects.filter(record_id__in=updated_ids).delete()
+            Record.subjects.through.objects.filter(record_id__in=updated_ids).delete()
+
+        saved = [(p, pk, True) for (p, _row), pk in zip(creates, created_ids, strict=True)]
+        saved += [(p, r.pk, False) for p, r, _c in updates]
+        loaded = {p: r for p, r, _c in updates}
+        update_changes = {p: c for p, _r, c in updates}
+        contributions: list[tuple[Any, ...]] = []
+        idents: list[tuple[Any, ...]] = []
+        classes: list[tuple[Any, ...]] = []
+        links: list[tuple[Any, ...]] = []
+        events: list[tuple[Any, ...]] = []
+        actor = by.pk if by is not None and by.pk else None
+        for position, record_id, created in saved:
+            data = batch[position]
+            for order, c in enumerate(data.contributors):
+                kind = Agent.Kind.ORGANISATION if c.is_organisation else Agent.Kind.PERSON
+                role = c.role if c.role in _ROLES else ContributorRole.CONTRIBUTOR
+                agent = agents[(kind, keys.agent_key(c.name))]
+                contributions.append((record_id, agent.pk, role, order))
+            for identifier in data.identifiers:
+                result = identifiers.normalize(identifier.scheme, identifier.value)
+                scheme = identifier.scheme if identifier.scheme in _SCHEMES else "other"
+                idents.append(
+                    (
+                        record_id,
+                        scheme,
+                        identifier.value.strip()[:200],
+                        result.value[:200],
+                        result.is_valid,
+                    )
+                )
+            for classification in data.classifications:
+                number = classification.number.strip()
+                if classification.scheme in _CLASSIFICATIONS and number:
+                    classes.append((record_id, classification.scheme, number[:100]))
+            seen_subjects = set()
+            for s in data.subjects:
+                subject = subjects.get((s.scheme, keys.subject_key(s.label)))
+                if subject is not None and subject.pk not in seen_subjects:
+                    seen_subjects.add(subject.pk)
+                    links.append((record_id, subject.pk))
+            audited: dict[str, Any] = {"source": data.source_format}
+            audited.update(update_changes.get(position, {}))
+            events.append(
+                (
+                    now,
+                    actor,
+                    "record.created" if created else "record.updated",
+                    "catalogue.record",
+                    str(record_id),
+                    _jsonable(audited),
+                )
+            )
+            results[position] = Saved(
+                record_id, created=created, changed=True, loaded=loaded.get(position)
+            )
+        bulk.insert_rows(Contribution, ["record", "agent", "role", "position"], contributions)
+        bulk.insert_rows(
+            Identifier, ["record", "scheme", "value", "normalized", "is_valid"], idents
+        )
+        bulk.insert_rows(Classification, ["record", "scheme", "number"], classes)
+        bulk.insert_rows(Record.subjects.through, ["record", "subject"], links)
+        bulk.insert_rows(
+            AuditEvent,
+            ["at", "actor", "action", "object_type", "object_id", "changes"],
+            events,
+        )
+        republished = [r.pk for _p, r, _c in updates if r.status == RecordStatus.PUBLISHED]
+        if republished:
+            Tombstone.objects.filter(record_id__in=republished).delete()
+    return [r for r in results if r is not None]
+
+
+def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
+    def plain(value: Any) -> Any:
+        if isinstance(value, (date, Decimal)):
+            return str(value)
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value
+
+    return {key: plain(value) for key, value in changes.items()}
+
+
+def edit_record(record: Record, data: RecordData, *, status: str, by: User | None) -> Record:
+    """Replace a record's description from the cataloguing form.
+
+    A record that came as MARC keeps its source: the fields the form owns are rebuilt and
+    every other field (local 9XX, 035, 040...) stays as it was, so export loses nothing.
+    """
+    from kitobxon.catalogue.formats import marc
+
+    if record.source_format in {"marc21", "marcxml"} and record.source_data:
+        base = marc.marc_for_export(
+            RecordData(
+                title=record.title,
+                source_format=record.source_format,
+                source_data=bytes(record.source_data),
+            )
+        )
+        data.source_data = marc.marc_from_data(data, base).as_marc()
+        data.source_format = "marc21"
+    with transaction.atomic():
+        saved = save_records([data], by=by, targets=[record])[0].record
+        if saved.status != status:
+            set_status(saved, status, by=by)
+    return saved
+
+
+def queue_import(*, path: Path, file_name: str, format: str, by: User | None) -> ImportJob:
+    """Register an uploaded file for the job worker to import."""
+    job = ImportJob.objects.create(
+        path=str(path),
+        file_name=file_name,
+        format=format,
+        size=path.stat().st_size,
+        created_by=by,
+    )
+    audit("import.queued", job, by=by, changes={"file": file_name, "format": format})
+    return job
+
+
+def set_status(record: Record, status: str, *, by: User | None, reason: str = "") -> Record:
+    """Publish, return to draft or withdraw a record. A withdrawn record leaves a tombstone."""
+    with transaction.atomic():
+        before = record.status
+        record.status = status
+        record.modified_at = timezone.now()
+        record.save(update_fields=["status", "modified_at"])
+        if status == RecordStatus.WITHDRAWN:
+            Tombstone.objects.update_or_create(
+                record_id=record.pk,
+                defaults={
+                    "title": record.title[:1000],
+                    "work_key": record.work_key,
+                    "deleted_at": record.modified_at,
+                    "reason": reason or "withdrawn",
+                },
+            )
+        else:
+            Tombstone.objects.filter(record_id=record.pk).delete()
+        audit("record.status_changed", record, by=by, changes={"status": [before, status]})
+    return record
+
+
+def delete_record(record: Record, *, by: User | None, reason: str = "") -> Tombstone:
+    """Delete a record that has no copies; its tombstone keeps the date for harvesters."""
+    with transaction.atomic():
+        if Item.objects.filter(record=record).exists():
+            raise RecordHasItems()
+        now = timezone.now()
+        tombstone, _created = Tombstone.objects.update_or_create(
+            record_id=record.pk,
+            defaults={
+                "title": record.title[:1000],
+                "work_key": record.work_key,
+                "deleted_at": now,
+                "reason": reason or "deleted",
+            },
+        )
+        audit("record.deleted", record, by=by, changes={"title": record.title})
+        record.delete()
+    return tombstone
+
+
+def new_barcode() -> str:
+    """A fresh 14-digit item barcode: prefix, random body, Luhn check digit."""
+    from kitobxon.accounts.models import luhn_check_digit
+
+    prefix = settings.ITEM_BARCODE_PREFIX
+    body = prefix + "".join(secrets.choice("0123456789") for _ in range(13 - len(prefix)))
+    return body + luhn_check_digit(body)
+
+
+def add_item(
+    record: Record,
+    *,
+    by: User | None,
+    branch: Branch,
+    barcode: str = "",
+    call_number: str = "",
+    shelf_location: str = "",
+    acquired_on: date | None = None,
+    price: Decimal | None = None,
+    notes: str = "",
+) -> Item:
+    """Add a copy; without a barcode, one is generated."""
+    for _attempt in range(5):
+        code = barcode.strip() or new_barcode()
+        try:
+            with transaction.atomic():
+                item = Item.objects.create(
+                    record=record,
+                    barcode=code,
+                    call_number=call_number.strip(),
+                    branch=branch,
+                    shelf_location=shelf_location.strip(),
+                    acquired_on=acquired_on,
+                    price=price,
+                    notes=notes,
+                )
+                audit("item.created", item, by=by, changes={"record": record.pk, "barcode": code})
+                return item
+        except IntegrityError as error:
+            if barcode.strip():
+                raise BarcodeTaken() from error
+    raise BarcodeTaken()
+
+
+ITEM_FIELDS = ("call_number", "branch", "shelf_location", "acquired_on", "price", "notes")
+
+
+def update_item(item: Item, *, by: User | None, **fields: Any) -> Item:
+    changes: dict[str, list[Any]] = {}
+    for name, value in fields.items():
+        if name not in ITEM_FIELDS:
+            raise TypeError(f"update_item cannot change {name}")
+        before = getattr(item, name)
+        if before != value:
+            changes[name] = [str(before), str(value)]
+            setattr(item, name, value)
+    if changes:
+        with transaction.atomic():
+            item.save(update_fields=[*changes, "modified_at"])
+            audit("item.changed", item, by=by, changes=changes)
+    return item
+
+
+def set_item_status(item: Item, status: ItemStatus, *, by: User | None) -> Item:
+    """Change a copy's status. Circulation moves copies through loans with its own rules."""
+    with transaction.atomic():
+        locked = Item.objects.select_for_update().get(pk=item.pk)
+        before = locked.status
+        locked.status = status
+        locked.save(update_fields=["status", "modified_at"])
+        audit("item.status_changed", locked, by=by, changes={"status": [before, status]})
+    item.status = status
+    return locked
+
+
+def ensure_branch(code: str, name: str, address: str = "") -> Branch:
+    branch, _created = Branch.objects.get_or_create(
+        code=code, defaults={"name": name, "address": address}
+    )
+    return branch
+
+
+def save_authority(authority: Agent | Subject, *, changed: list[str], by: User | None) -> None:
+    """Save a name or subject authority edited in the back office, keeping its key in step."""
+    with transaction.atomic():
+        if isinstance(authority, Agent):
+            authority.key = keys.agent_key(authority.name)
+        else:
+            authority.key = keys.subject_key(authority.label)
+        created = authority.pk is None
+        authority.save()
+        audit(
+            "authority.created" if created else "authority.changed",
+            authority,
+            by=by,
+            changes={"fields": changed},
+        )
+
+
+def delete_authority(authority: Agent | Subject, *, by: User | None) -> None:
+    with transaction.atomic():
+        audit("authority.deleted", authority, by=by, changes={"name": str(authority)})
+        authority.delete()

@@ -1,0 +1,303 @@
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from kitobxon.accounts.queries import is_librarian
+from kitobxon.catalogue import importing, queries, services, tasks
+from kitobxon.catalogue.errors import CatalogueError
+from kitobxon.catalogue.forms import ImportForm, ItemForm, RecordForm, record_initial
+from kitobxon.catalogue.jsonld import json_ld
+from kitobxon.catalogue.models import ImportJob, Record, ResourceType
+
+
+def _librarian_only(request: HttpRequest) -> None:
+    if not is_librarian(request.user):
+        raise Http404
+
+
+@require_GET
+def record_list(request: HttpRequest) -> HttpResponse:
+    """Browse the catalogue, newest first, optionally by resource type."""
+    records = queries.readable_records(request.user).order_by("-modified_at", "-id")
+    kind = request.GET.get("type", "")
+    if kind in ResourceType.values:
+        records = records.filter(resource_type=kind)
+    page = Paginator(records.prefetch_related("contributions__agent"), 25).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "catalogue/record_list.html",
+        {"page": page, "types": ResourceType.choices, "kind": kind},
+    )
+
+
+@require_GET
+def record_detail(request: HttpRequest, record_id: int) -> HttpResponse:
+    record = queries.access_record(request.user, record_id)
+    return render(
+        request,
+        "catalogue/record_detail.html",
+        {
+            "record": record,
+            "contributions": list(record.contributions.all()),
+            "availability": queries.availability(record),
+            "editions": queries.editions_of(request.user, record)[:50],
+            "items": queries.readable_items(request.user).filter(record=record)
+            if is_librarian(request.user)
+            else [],
+            "formats": importing.FORMATS.values(),
+            "json_ld": json.dumps(json_ld(record, request), ensure_ascii=False).replace(
+                "</", "<\\/"
+            ),
+            "is_librarian": is_librarian(request.user),
+        },
+    )
+
+
+@require_GET
+def record_export(request: HttpRequest, record_id: int, format: str) -> HttpResponse:
+    record = queries.access_record(request.user, record_id)
+    if format not in importing.FORMATS:
+        raise Http404
+    chosen = importing.FORMATS[format]
+    out = io.BytesIO()
+    importing.export([queries.to_data(record)], format, out)
+    response = HttpResponse(out.getvalue(), content_type=chosen.media_type)
+    response["Content-Disposition"] = f'attachment; filename="record-{record.pk}{chosen.suffix}"'
+    return response
+
+
+@require_GET
+def record_cover(request: HttpRequest, record_id: int) -> HttpResponse:
+    """A generated cover: the title on a colour picked from the work.
+
+    Used until the digital library brings real covers.
+    """
+    record = queries.access_record(request.user, record_id)
+    digest = hashlib.sha256((record.work_key or record.title).encode()).digest()
+    hue = int.from_bytes(digest[:2], "big") % 360
+    words = record.title.split()
+    lines, line = [], ""
+    for word in words:
+        if len(line) + len(word) > 16 and line:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+        if len(lines) == 5:
+            break
+    if line and len(lines) < 5:
+        lines.append(line)
+    author = next(iter(record.contributions.all()), None)
+    text = "".join(
+        f'<text x="20" y="{70 + 28 * n}" font-size="22" font-weight="700">{escape(part)}</text>'
+        for n, part in enumerate(lines)
+    )
+    byline = escape(author.agent.name) if author else ""
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="240" height="360" viewBox="0 0 240 360" '
+        f'role="img" aria-label="{escape(record.title)}">'
+        f'<rect width="240" height="360" fill="hsl({hue},45%,30%)"/>'
+        f'<rect x="10" y="10" width="220" height="340" fill="none" stroke="hsl({hue},45%,75%)"/>'
+        f'<g fill="#fff" font-family="DejaVu Sans, sans-serif">{text}'
+        f'<text x="20" y="320" font-size="14">{byline}</text></g></svg>'
+    )
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=86400"
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
+
+
+# --- Cataloguing (librarians) -------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def record_create(request: HttpRequest) -> HttpResponse:
+    _librarian_only(request)
+    form = RecordForm(request.POST or None)
+    duplicates: list[Record] = []
+    if request.method == "POST" and form.is_valid():
+        duplicates = queries.possible_duplicates(form.to_data(), exclude=None)
+        if not duplicates or form.cleaned_data["save_anyway"]:
+            try:
+                saved = services.save_records(
+                    [form.to_data()],
+                    by=request.user,  # type: ignore[arg-type]
+                    status=form.cleaned_data["status"],
+                    targets=[None],
+                )[0]
+            except CatalogueError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("The record is saved."))
+                return redirect(saved.record)
+    return render(
+        request,
+        "catalogue/record_form.html",
+        {"form": form, "duplicates": duplicates, "record": None},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def record_edit(request: HttpRequest, record_id: int) -> HttpResponse:
+    record = queries.editable_record(request.user, record_id)
+    current = queries.to_data(record)
+    form = RecordForm(request.POST or None, initial=record_initial(record, current))
+    duplicates: list[Record] = []
+    if request.method == "POST" and form.is_valid():
+        duplicates = queries.possible_duplicates(form.to_data(), exclude=record.pk)
+        if not duplicates or form.cleaned_data["save_anyway"]:
+            try:
+                services.edit_record(
+                    record,
+                    form.to_data(base=current),
+                    status=form.cleaned_data["status"],
+                    by=request.user,  # type: ignore[arg-type]
+                )
+            except CatalogueError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("The record is saved."))
+                return redirect(record)
+    return render(
+        request,
+        "catalogue/record_form.html",
+        {"form": form, "duplicates": duplicates, "record": record},
+    )
+
+
+@require_GET
+def record_marc(request: HttpRequest, record_id: int) -> HttpResponse:
+    """The MARC tags of a record, as a cataloguer reads them."""
+    from kitobxon.catalogue.formats import marc
+
+    record = queries.editable_record(request.user, record_id)
+    marc_record = marc.marc_for_export(queries.to_data(record))
+    return render(
+        request,
+        "catalogue/record_marc.html",
+        {"record": record, "leader": str(marc_record.leader), "fields": marc_record.fields},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def item_create(request: HttpRequest, record_id: int) -> HttpResponse:
+    record = queries.editable_record(request.user, record_id)
+    form = ItemForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        count = 1 if d["barcode"] else d["copies"]
+        try:
+            added = [
+                services.add_item(
+                    record,
+                    by=request.user,  # type: ignore[arg-type]
+                    branch=d["branch"],
+                    barcode=d["barcode"],
+                    call_number=d["call_number"],
+                    shelf_location=d["shelf_location"],
+                    acquired_on=d["acquired_on"],
+                    price=d["price"],
+                    notes=d["notes"],
+                )
+                for _n in range(count)
+            ]
+        except CatalogueError as error:
+            form.add_error("barcode", error.message)
+        else:
+            messages.success(request, _("%(count)d copies added.") % {"count": len(added)})
+            ids = ",".join(str(item.pk) for item in added)
+            return redirect(reverse("catalogue:labels") + f"?items={ids}")
+    return render(request, "catalogue/item_form.html", {"form": form, "record": record})
+
+
+@require_GET
+def labels(request: HttpRequest) -> HttpResponse:
+    """Printable spine and barcode labels for the copies just added."""
+    _librarian_only(request)
+    try:
+        ids = [int(i) for i in request.GET.get("items", "").split(",") if i]
+    except ValueError as error:
+        raise Http404 from error
+    items = list(queries.readable_items(request.user).filter(pk__in=ids))
+    return render(request, "catalogue/labels.html", {"items": items})
+
+
+# --- Imports from the pages ---------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def import_list(request: HttpRequest) -> HttpResponse:
+    _librarian_only(request)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        folder = Path(settings.IMPORT_DIR)
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = timezone.now().strftime("%Y%m%d-%H%M%S-%f")
+        safe_name = Path(upload.name).name.replace(" ", "_")[:100]
+        path = folder / f"{stamp}-{safe_name}"
+        with path.open("wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        job = services.queue_import(
+            path=path,
+            file_name=safe_name,
+            format=form.cleaned_data["format"],
+            by=request.user,  # type: ignore[arg-type]
+        )
+        tasks.schedule_import(job.pk)
+        return redirect("catalogue:import_detail", job_id=job.pk)
+    jobs = ImportJob.objects.all()[:20]
+    return render(request, "catalogue/import_list.html", {"form": form, "jobs": jobs})
+
+
+@require_GET
+def import_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    _librarian_only(request)
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if job is None:
+        raise Http404
+    template = (
+        "catalogue/_import_progress.html"
+        if request.headers.get("HX-Request")
+        else "catalogue/import_detail.html"
+    )
+    return render(request, template, {"job": job})
+
+
+@require_GET
+def import_rejects(request: HttpRequest, job_id: int) -> FileResponse:
+    _librarian_only(request)
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if job is None:
+        raise Http404
+    path = Path(job.path).with_suffix(".rejects.jsonl")
+    if not path.exists():
+        raise Http404
+    return FileResponse(
+        path.open("rb"), as_attachment=True, filename=f"{job.file_name}.rejects.jsonl"
+    )
+
+
+@require_GET
+def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = queries.access_item(request.user, item_id)
+    if not is_librarian(request.user):
+        return redirect(item.record)
+    return render(request, "catalogue/item_detail.html", {"item": item})
