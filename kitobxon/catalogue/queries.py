@@ -41,6 +41,18 @@ def readable_records(user: AnyUser) -> QuerySet[Record]:
     return records
 
 
+def matching_words(records: QuerySet[Record], query: str) -> QuerySet[Record]:
+    """Records whose title, subtitle or a contributor's name contains every word of ``query``."""
+    for word in query.split()[:8]:
+        matching = Record.objects.filter(
+            Q(title__icontains=word)
+            | Q(subtitle__icontains=word)
+            | Q(contributions__agent__name__icontains=word)
+        ).values("pk")
+        records = records.filter(pk__in=matching)
+    return records
+
+
 def with_details(records: QuerySet[Record]) -> QuerySet[Record]:
     """Everything a record page or an export needs, in a fixed number of queries."""
     return records.prefetch_related(

@@ -31,18 +31,24 @@ def _librarian_only(request: HttpRequest) -> None:
 
 @require_GET
 def record_list(request: HttpRequest) -> HttpResponse:
-    """Browse the catalogue, newest first, optionally by resource type."""
+    """Browse the catalogue, newest first, by resource type or by words of the title or a name.
+
+    The words filter is a plain substring match until the search capability serves results.
+    """
     records = queries.readable_records(request.user).order_by("-modified_at", "-id")
     kind = request.GET.get("type", "")
     if kind in ResourceType.values:
         records = records.filter(resource_type=kind)
+    query = request.GET.get("q", "").strip()[:200]
+    if query:
+        records = queries.matching_words(records, query)
     page = Paginator(records.prefetch_related("contributions__agent"), 25).get_page(
         request.GET.get("page")
     )
     return render(
         request,
         "catalogue/record_list.html",
-        {"page": page, "types": ResourceType.choices, "kind": kind},
+        {"page": page, "types": ResourceType.choices, "kind": kind, "query": query},
     )
 
 

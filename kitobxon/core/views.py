@@ -20,12 +20,6 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html")
 
 
-@require_GET
-def search(request: HttpRequest) -> HttpResponse:
-    """The header's search box lands here until the search capability serves results."""
-    return render(request, "core/search.html", {"query": request.GET.get("q", "").strip()})
-
-
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -98,3 +98,33 @@ def test_a_reader_registers_confirms_and_signs_in_with_the_card_number(
     assert page.locator(".card-number").inner_text() == card
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.context.close()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_a_record_page_and_the_cataloguing_form_fit_the_screen(
+    browser: Any, live_server: Any, viewport: dict[str, int], make_user: Any
+) -> None:
+    from kitobxon.accounts.models import Role
+    from kitobxon.catalogue.tests.factories import make_item, make_record
+
+    record = make_record(title="Qaraqalpaq dástanı: " + "uzun sarlavha " * 6)
+    make_item(record, "nukus")
+    librarian = make_user(Role.LIBRARIAN, password="kutubxona-2026")
+    page = _page(browser, viewport)
+    page.goto(live_server.url + record.get_absolute_url())
+    assert page.locator("h1").inner_text().startswith("Qaraqalpaq dástanı")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label(_t("uz", "E-mail or library card number")).fill(librarian.email)
+    page.get_by_label(_t("uz", "Password")).fill("kutubxona-2026")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/accounts/profile/")
+    page.goto(live_server.url + f"/cataloguing/records/{record.pk}/edit/")
+    assert page.get_attribute("html", "lang") == "uz-Latn"
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.get_by_label(_t("uz", "Edition")).fill("2-nashr")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**" + record.get_absolute_url())
+    assert "2-nashr" in page.locator("main").inner_text()
+    page.context.close()

@@ -193,3 +193,12 @@ def test_contributor_roles_may_be_written_in_any_interface_language() -> None:
     assert words["editor"] == "editor"
     assert words["редактор"] == "editor"
     assert words["tarjimon"] == "translator"
+
+
+@pytest.mark.django_db
+def test_the_header_search_box_finds_records_by_title_and_name(client: Client) -> None:
+    wanted = make_record()
+    make_record(title="Mehrobdan chayon", identifiers=[], work_key="")
+    response = client.get(reverse("catalogue:records"), {"q": "kunlar qodiriy"})
+    assert [r.pk for r in response.context["page"]] == [wanted.pk]
+    assert "Oʻtkan kunlar" in response.content.decode()
