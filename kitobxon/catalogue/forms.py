@@ -88,10 +88,18 @@ class RecordForm(forms.Form):
     )
     issn = forms.CharField(label=_("ISSN"), required=False)
     doi = forms.CharField(label=_("DOI"), required=False)
-    udc = forms.CharField(label=_("UDC"), required=False, max_length=100)
-    bbk = forms.CharField(label=_("BBK"), required=False, max_length=100)
-    ddc = forms.CharField(label=_("DDC"), required=False, max_length=100)
-    lcc = forms.CharField(label=_("LCC"), required=False, max_length=100)
+    udc = forms.CharField(
+        label=_("UDC"), required=False, max_length=300, help_text=_("Several: separate with ;")
+    )
+    bbk = forms.CharField(
+        label=_("BBK"), required=False, max_length=300, help_text=_("Several: separate with ;")
+    )
+    ddc = forms.CharField(
+        label=_("DDC"), required=False, max_length=300, help_text=_("Several: separate with ;")
+    )
+    lcc = forms.CharField(
+        label=_("LCC"), required=False, max_length=300, help_text=_("Several: separate with ;")
+    )
     series = forms.CharField(label=_("Series"), max_length=500, required=False)
     abstract = forms.CharField(
         label=_("Abstract"), required=False, widget=forms.Textarea(attrs={"rows": 4})
@@ -159,9 +167,10 @@ class RecordForm(forms.Form):
             audience=d["audience"],
             subjects=[SubjectData(label=s) for s in _lines(d["subjects"])],
             classifications=[
-                ClassificationData(s, d[s].strip())
+                ClassificationData(s, number.strip())
                 for s in ("udc", "bbk", "ddc", "lcc")
-                if d[s].strip()
+                for number in d[s].split(";")
+                if number.strip()
             ],
             identifiers=identifiers,
             series=d["series"],
@@ -188,7 +197,9 @@ class RecordForm(forms.Form):
         by_scheme: dict[str, list[str]] = {}
         for i in data.identifiers:
             by_scheme.setdefault(i.scheme, []).append(i.value)
-        classes = {c.scheme: c.number for c in data.classifications}
+        classes: dict[str, list[str]] = {}
+        for c in data.classifications:
+            classes.setdefault(c.scheme, []).append(c.number)
         return {
             "title": data.title,
             "subtitle": data.subtitle,
@@ -207,7 +218,7 @@ class RecordForm(forms.Form):
             "isbn": "\n".join(by_scheme.get("isbn", [])),
             "issn": ", ".join(by_scheme.get("issn", [])),
             "doi": ", ".join(by_scheme.get("doi", [])),
-            **{s: classes.get(s, "") for s in ("udc", "bbk", "ddc", "lcc")},
+            **{s: "; ".join(classes.get(s, [])) for s in ("udc", "bbk", "ddc", "lcc")},
             "series": data.series,
             "abstract": data.abstract,
             "contents": data.contents,

@@ -40,7 +40,7 @@ from pylatexenc.latex2text import LatexNodes2Text
 
 from kitobxon.catalogue.data import ContributorData, IdentifierData, RecordData, SubjectData
 from kitobxon.catalogue.formats import Parsed
-from kitobxon.catalogue.formats.dublincore import (
+from kitobxon.catalogue.formats.vocabulary import (
     contributor_from,
     first_year,
     host_details,

@@ -37,7 +37,7 @@ from kitobxon.catalogue.data import (
     SubjectData,
 )
 from kitobxon.catalogue.formats import Parsed
-from kitobxon.catalogue.formats.dublincore import (
+from kitobxon.catalogue.formats.vocabulary import (
     contributor_from,
     first_year,
     identifier_of,

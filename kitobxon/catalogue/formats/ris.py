@@ -31,7 +31,7 @@ from rispy.config import LIST_TYPE_TAGS, TAG_KEY_MAPPING
 
 from kitobxon.catalogue.data import IdentifierData, RecordData, SubjectData
 from kitobxon.catalogue.formats import Parsed
-from kitobxon.catalogue.formats.dublincore import (
+from kitobxon.catalogue.formats.vocabulary import (
     contributor_from,
     first_year,
     host_details,

@@ -158,3 +158,21 @@ def test_an_import_killed_half_way_is_finished_by_running_it_again(tmp_path: Pat
             "SELECT COUNT(*), COUNT(DISTINCT control_number) FROM catalogue_record"
         ).fetchone()
     assert total == distinct == count
+
+
+@pytest.mark.django_db
+def test_the_export_command_writes_published_records_in_every_format(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kitobxon.catalogue.importing import FORMATS
+
+    path = _synthetic(tmp_path / "ten.mrc", 10)
+    import_file(path, by=None)
+    for name in FORMATS:
+        out = tmp_path / f"out.{name}"
+        management.call_command("export", str(out), "--format", name)
+        assert f"10 records written to {out}" in capsys.readouterr().out
+        again = import_file(out, by=None, format=name)
+        assert again.rejected == 0, (name, again.rejects[:3])
+        assert again.imported + again.updated + again.unchanged == 10, name
+        assert again.imported == 0, (name, "an exported record came back as a new one")

@@ -202,3 +202,19 @@ def test_the_header_search_box_finds_records_by_title_and_name(client: Client) -
     response = client.get(reverse("catalogue:records"), {"q": "kunlar qodiriy"})
     assert [r.pk for r in response.context["page"]] == [wanted.pk]
     assert "Oʻtkan kunlar" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_several_numbers_of_one_classification_survive_an_edit(librarian: User) -> None:
+    from kitobxon.catalogue.data import ClassificationData
+
+    record = make_record(
+        classifications=[ClassificationData("lcc", "PL55.U8"), ClassificationData("lcc", "PK1")]
+    )
+    client = Client()
+    client.force_login(librarian)
+    form = client.get(reverse("catalogue:record_edit", args=[record.pk])).context["form"]
+    assert form.initial["lcc"] == "PL55.U8; PK1"
+    data = {k: ("" if v is None else str(v)) for k, v in form.initial.items()}
+    assert client.post(reverse("catalogue:record_edit", args=[record.pk]), data).status_code == 302
+    assert [c.number for c in record.classifications.order_by("id")] == ["PL55.U8", "PK1"]

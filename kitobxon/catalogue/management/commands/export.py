@@ -16,17 +16,18 @@ from kitobxon.catalogue.models import Record, RecordStatus
 
 
 def records_for_export(query: str = "", chunk: int = 500) -> Iterator[RecordData]:
-    """Published records, streamed in chunks so that memory stays flat."""
+    """Published records in id order, read in chunks so that memory stays flat."""
     records = Record.objects.filter(status=RecordStatus.PUBLISHED)
     if query:
-        records = records.filter(title__icontains=query) | records.filter(
-            contributions__agent__name__icontains=query
-        )
-    ids = list(records.order_by("id").values_list("id", flat=True).distinct())
-    for start in range(0, len(ids), chunk):
-        batch = queries.with_details(Record.objects.filter(id__in=ids[start : start + chunk]))
-        for record in batch.order_by("id"):
+        records = queries.matching_words(records, query)
+    last = 0
+    while True:
+        batch = list(queries.with_details(records.filter(pk__gt=last)).order_by("pk")[:chunk])
+        if not batch:
+            return
+        for record in batch:
             yield queries.to_data(record)
+        last = batch[-1].pk
 
 
 class Command(BaseCommand):
@@ -36,7 +37,7 @@ class Command(BaseCommand):
         parser.add_argument("out", metavar="OUT", help="file to write, or - for standard output")
         parser.add_argument("--format", required=True, choices=list(FORMATS))
         parser.add_argument(
-            "--query", default="", help="only records whose title or contributor contains this"
+            "--query", default="", help="only records with these words in the title or a name"
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
