@@ -2,20 +2,11 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from kitobxon.core.errors import DomainError
 
-class AccountError(Exception):
-    """A refusal with a sentence for the reader, in their language."""
 
-    default_message = _("This cannot be done.")
-
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message)
-        self._message = message
-
-    @property
-    def message(self) -> str:
-        """The sentence for the reader, translated when it is read."""
-        return self._message or str(self.default_message)
+class AccountError(DomainError):
+    """A refusal about readers and staff."""
 
 
 class ConfirmationInvalid(AccountError):

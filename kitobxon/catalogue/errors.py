@@ -2,19 +2,11 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from kitobxon.core.errors import DomainError
 
-class CatalogueError(Exception):
-    """A refusal with a sentence for the librarian, in their language."""
 
-    default_message = _("This cannot be done.")
-
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message)
-        self._message = message
-
-    @property
-    def message(self) -> str:
-        return self._message or str(self.default_message)
+class CatalogueError(DomainError):
+    """A refusal about records and copies."""
 
 
 class InvalidRecord(CatalogueError):

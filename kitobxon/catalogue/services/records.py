@@ -1,14 +1,13 @@
-"""Every write to the catalogue goes through here, and leaves an audit trail.
+"""Every write to records goes through here, and leaves an audit trail.
 
 Records are saved in batches (an import saves hundreds per transaction) by the same code that
-saves the one record a cataloguer edits, so both follow the same rules.
+saves the one record a cataloguer edits, so both follow the same rules (ADR 0012).
 """
 
 from __future__ import annotations
 
 import hashlib
 import pickle
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,26 +15,23 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kitobxon.accounts.models import User
 from kitobxon.catalogue import identifiers, keys
 from kitobxon.catalogue.data import RecordData
-from kitobxon.catalogue.errors import BarcodeTaken, InvalidRecord, RecordHasItems
+from kitobxon.catalogue.errors import InvalidRecord, RecordHasItems
 from kitobxon.catalogue.models import (
     Agent,
     Audience,
-    Branch,
     Classification,
     Contribution,
     ContributorRole,
     Identifier,
     ImportJob,
     Item,
-    ItemStatus,
     Record,
     RecordStatus,
     ResourceType,
@@ -513,108 +509,3 @@ def delete_record(record: Record, *, by: User | None, reason: str = "") -> Tombs
         audit("record.deleted", record, by=by, changes={"title": record.title})
         record.delete()
     return tombstone
-
-
-def new_barcode() -> str:
-    """A fresh 14-digit item barcode: prefix, random body, Luhn check digit."""
-    from kitobxon.accounts.models import luhn_check_digit
-
-    prefix = settings.ITEM_BARCODE_PREFIX
-    body = prefix + "".join(secrets.choice("0123456789") for _ in range(13 - len(prefix)))
-    return body + luhn_check_digit(body)
-
-
-def add_item(
-    record: Record,
-    *,
-    by: User | None,
-    branch: Branch,
-    barcode: str = "",
-    call_number: str = "",
-    shelf_location: str = "",
-    acquired_on: date | None = None,
-    price: Decimal | None = None,
-    notes: str = "",
-) -> Item:
-    """Add a copy; without a barcode, one is generated."""
-    for _attempt in range(5):
-        code = barcode.strip() or new_barcode()
-        try:
-            with transaction.atomic():
-                item = Item.objects.create(
-                    record=record,
-                    barcode=code,
-                    call_number=call_number.strip(),
-                    branch=branch,
-                    shelf_location=shelf_location.strip(),
-                    acquired_on=acquired_on,
-                    price=price,
-                    notes=notes,
-                )
-                audit("item.created", item, by=by, changes={"record": record.pk, "barcode": code})
-                return item
-        except IntegrityError as error:
-            if barcode.strip():
-                raise BarcodeTaken() from error
-    raise BarcodeTaken()
-
-
-ITEM_FIELDS = ("call_number", "branch", "shelf_location", "acquired_on", "price", "notes")
-
-
-def update_item(item: Item, *, by: User | None, **fields: Any) -> Item:
-    changes: dict[str, list[Any]] = {}
-    for name, value in fields.items():
-        if name not in ITEM_FIELDS:
-            raise TypeError(f"update_item cannot change {name}")
-        before = getattr(item, name)
-        if before != value:
-            changes[name] = [str(before), str(value)]
-            setattr(item, name, value)
-    if changes:
-        with transaction.atomic():
-            item.save(update_fields=[*changes, "modified_at"])
-            audit("item.changed", item, by=by, changes=changes)
-    return item
-
-
-def set_item_status(item: Item, status: ItemStatus, *, by: User | None) -> Item:
-    """Change a copy's status. Circulation moves copies through loans with its own rules."""
-    with transaction.atomic():
-        locked = Item.objects.select_for_update().get(pk=item.pk)
-        before = locked.status
-        locked.status = status
-        locked.save(update_fields=["status", "modified_at"])
-        audit("item.status_changed", locked, by=by, changes={"status": [before, status]})
-    item.status = status
-    return locked
-
-
-def ensure_branch(code: str, name: str, address: str = "") -> Branch:
-    branch, _created = Branch.objects.get_or_create(
-        code=code, defaults={"name": name, "address": address}
-    )
-    return branch
-
-
-def save_authority(authority: Agent | Subject, *, changed: list[str], by: User | None) -> None:
-    """Save a name or subject authority edited in the back office, keeping its key in step."""
-    with transaction.atomic():
-        if isinstance(authority, Agent):
-            authority.key = keys.agent_key(authority.name)
-        else:
-            authority.key = keys.subject_key(authority.label)
-        created = authority.pk is None
-        authority.save()
-        audit(
-            "authority.created" if created else "authority.changed",
-            authority,
-            by=by,
-            changes={"fields": changed},
-        )
-
-
-def delete_authority(authority: Agent | Subject, *, by: User | None) -> None:
-    with transaction.atomic():
-        audit("authority.deleted", authority, by=by, changes={"name": str(authority)})
-        authority.delete()

@@ -1,0 +1,42 @@
+"""Every write to the catalogue: records, copies and authorities, each leaving an audit trail."""
+
+from kitobxon.catalogue.services.authorities import delete_authority, save_authority
+from kitobxon.catalogue.services.items import (
+    ITEM_FIELDS,
+    add_item,
+    ensure_branch,
+    new_barcode,
+    set_item_status,
+    update_item,
+)
+from kitobxon.catalogue.services.records import (
+    RECORD_FIELDS,
+    Saved,
+    delete_record,
+    edit_record,
+    fingerprint,
+    queue_import,
+    save_records,
+    set_status,
+    validate,
+)
+
+__all__ = [
+    "ITEM_FIELDS",
+    "RECORD_FIELDS",
+    "Saved",
+    "add_item",
+    "delete_authority",
+    "delete_record",
+    "edit_record",
+    "ensure_branch",
+    "fingerprint",
+    "new_barcode",
+    "queue_import",
+    "save_authority",
+    "save_records",
+    "set_item_status",
+    "set_status",
+    "update_item",
+    "validate",
+]
