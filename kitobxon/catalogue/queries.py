@@ -25,6 +25,7 @@ from kitobxon.catalogue.data import (
 from kitobxon.catalogue.models import (
     Agent,
     Contribution,
+    ImportJob,
     Item,
     ItemStatus,
     Record,
@@ -91,6 +92,20 @@ def access_item(user: AnyUser, item_id: int) -> Item:
     if item is None:
         raise Http404
     return item
+
+
+def readable_import_jobs(user: AnyUser) -> QuerySet[ImportJob]:
+    """Imports are the librarians' business."""
+    if not is_librarian(user):
+        return ImportJob.objects.none()
+    return ImportJob.objects.all()
+
+
+def access_import_job(user: AnyUser, job_id: int) -> ImportJob:
+    job = readable_import_jobs(user).filter(pk=job_id).first()
+    if job is None:
+        raise Http404
+    return job
 
 
 def editions_of(user: AnyUser, record: Record) -> QuerySet[Record]:

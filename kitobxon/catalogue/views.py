@@ -21,7 +21,7 @@ from kitobxon.catalogue import importing, queries, services, tasks
 from kitobxon.catalogue.errors import CatalogueError
 from kitobxon.catalogue.forms import ImportForm, ItemForm, RecordForm, record_initial
 from kitobxon.catalogue.jsonld import json_ld
-from kitobxon.catalogue.models import ImportJob, Record, ResourceType
+from kitobxon.catalogue.models import Record, ResourceType
 
 
 def _librarian_only(request: HttpRequest) -> None:
@@ -269,16 +269,13 @@ def import_list(request: HttpRequest) -> HttpResponse:
         )
         tasks.schedule_import(job.pk)
         return redirect("catalogue:import_detail", job_id=job.pk)
-    jobs = ImportJob.objects.all()[:20]
+    jobs = queries.readable_import_jobs(request.user)[:20]
     return render(request, "catalogue/import_list.html", {"form": form, "jobs": jobs})
 
 
 @require_GET
 def import_detail(request: HttpRequest, job_id: int) -> HttpResponse:
-    _librarian_only(request)
-    job = ImportJob.objects.filter(pk=job_id).first()
-    if job is None:
-        raise Http404
+    job = queries.access_import_job(request.user, job_id)
     template = (
         "catalogue/_import_progress.html"
         if request.headers.get("HX-Request")
@@ -289,10 +286,7 @@ def import_detail(request: HttpRequest, job_id: int) -> HttpResponse:
 
 @require_GET
 def import_rejects(request: HttpRequest, job_id: int) -> FileResponse:
-    _librarian_only(request)
-    job = ImportJob.objects.filter(pk=job_id).first()
-    if job is None:
-        raise Http404
+    job = queries.access_import_job(request.user, job_id)
     path = Path(job.path).with_suffix(".rejects.jsonl")
     if not path.exists():
         raise Http404

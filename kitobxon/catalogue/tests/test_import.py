@@ -176,3 +176,15 @@ def test_the_export_command_writes_published_records_in_every_format(
         assert again.rejected == 0, (name, again.rejects[:3])
         assert again.imported + again.updated + again.unchanged == 10, name
         assert again.imported == 0, (name, "an exported record came back as a new one")
+
+
+@pytest.mark.django_db
+def test_a_patron_cannot_see_an_import_or_its_rejects(
+    patron_client: Client, librarian: User, tmp_path: Path
+) -> None:
+    from kitobxon.catalogue import services
+
+    path = _synthetic(tmp_path / "one.mrc", 1)
+    job = services.queue_import(path=path, file_name="one.mrc", format="auto", by=librarian)
+    for name in ("catalogue:import_detail", "catalogue:import_rejects"):
+        assert patron_client.get(reverse(name, args=[job.pk])).status_code == 404
