@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.db import transaction
-from django.utils import timezone
 from huey.contrib.djhuey import db_task
 
+from kitobxon.catalogue import services
 from kitobxon.catalogue.importing import ImportReport, import_file
 from kitobxon.catalogue.models import ImportJob
 
@@ -16,22 +16,26 @@ def schedule_import(job_id: int) -> None:
     transaction.on_commit(lambda: run_import(job_id))
 
 
+def _counts(report: ImportReport) -> dict[str, int]:
+    return {
+        "imported": report.imported,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "rejected": report.rejected,
+    }
+
+
 @db_task()
 def run_import(job_id: int) -> None:
     job = ImportJob.objects.filter(pk=job_id).first()
     if job is None or job.status == ImportJob.Status.DONE:
         return
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
     path = Path(job.path)
+    running = ImportJob.Status.RUNNING
+    services.import_progress(job, status=running, processed_bytes=0, counts={})
 
     def progress(done: int, report: ImportReport) -> None:
-        ImportJob.objects.filter(pk=job.pk).update(
-            processed_bytes=done,
-            imported=report.imported,
-            updated=report.updated,
-            unchanged=report.unchanged,
-            rejected=report.rejected,
-        )
+        services.import_progress(job, status=running, processed_bytes=done, counts=_counts(report))
 
     try:
         report = import_file(
@@ -43,16 +47,14 @@ def run_import(job_id: int) -> None:
             progress=progress,
         )
     except Exception as error:
-        ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportJob.Status.FAILED, error=str(error), finished_at=timezone.now()
+        services.import_progress(
+            job,
+            status=ImportJob.Status.FAILED,
+            processed_bytes=job.processed_bytes,
+            counts={},
+            error=str(error),
         )
         raise
-    ImportJob.objects.filter(pk=job.pk).update(
-        status=ImportJob.Status.DONE,
-        processed_bytes=job.size,
-        imported=report.imported,
-        updated=report.updated,
-        unchanged=report.unchanged,
-        rejected=report.rejected,
-        finished_at=timezone.now(),
+    services.import_progress(
+        job, status=ImportJob.Status.DONE, processed_bytes=job.size, counts=_counts(report)
     )

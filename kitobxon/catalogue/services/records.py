@@ -468,6 +468,19 @@ def queue_import(*, path: Path, file_name: str, format: str, by: User | None) ->
     return job
 
 
+def import_progress(
+    job: ImportJob, *, status: str, processed_bytes: int, counts: dict[str, int], error: str = ""
+) -> None:
+    """Record how far an import from the pages has come (the page polls it)."""
+    fields: dict[str, Any] = {"status": status, "processed_bytes": processed_bytes, **counts}
+    if error:
+        fields["error"] = error
+    if status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
+        fields["finished_at"] = timezone.now()
+        audit(f"import.{status}", job, by=job.created_by, changes={**counts, "error": error})
+    ImportJob.objects.filter(pk=job.pk).update(**fields)
+
+
 def set_status(record: Record, status: str, *, by: User | None, reason: str = "") -> Record:
     """Publish, return to draft or withdraw a record. A withdrawn record leaves a tombstone."""
     with transaction.atomic():
