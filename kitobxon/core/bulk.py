@@ -133,6 +133,8 @@ def insert_returning_ids(
     pk = connection.ops.quote_name(str(model._meta.pk.column))
     row_marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
     ids: list[int] = []
+    if connection.vendor == "postgresql":
+        return _insert_returning_ids_postgres(table, names, pk, preparers, rows)
     with connection.cursor() as cursor:
         for start in range(0, len(rows), chunk):
             part = rows[start : start + chunk]
@@ -143,4 +145,27 @@ def insert_returning_ids(
                 params,
             )
             ids.extend(row[0] for row in cursor.fetchall())
+    return ids
+
+
+def _insert_returning_ids_postgres(
+    table: str, names: str, pk: str, preparers: list[Callable[[Any], Any]], rows: Sequence[Any]
+) -> list[int]:
+    """psycopg pipelines one short prepared INSERT per row and returns each row's key.
+
+    A long multi-row VALUES statement is re-parsed client-side on every call (psycopg caches
+    only short statements), which made PostgreSQL imports three times slower than SQLite's.
+    """
+    marks = ", ".join(["%s"] * len(preparers))
+    sql = f"INSERT INTO {table} ({names}) VALUES ({marks}) RETURNING {pk}"  # noqa: S608
+    ids: list[int] = []
+    if not rows:
+        return ids
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # the psycopg cursor: Django's wrapper has no `returning`
+        raw.executemany(sql, [_prepare(preparers, row) for row in rows], returning=True)
+        while True:
+            ids.append(raw.fetchone()[0])
+            if not raw.nextset():
+                break
     return ids
