@@ -44,6 +44,19 @@ def match_key(title: str, first_author: str, year: int | None) -> str:
     return f"{fold(title)[:200]}|{surname[:40]}|{year or ''}"
 
 
+def derived_work_key(data: RecordData) -> str:
+    """Editions of one work share title and first author: "title|surname", folded.
+
+    Used when a record names no work of its own. Editions in another script or language
+    (a Cyrillic edition, a translation) need an explicit work key until transliteration
+    (the search capability) lets titles be compared across scripts.
+    """
+    first = data.contributors[0].name if data.contributors else ""
+    surname = fold(first.split(",")[0]) if first else ""
+    title = fold(data.title)
+    return f"{title[:150]}|{surname[:40]}" if title else ""
+
+
 def record_match_key(data: RecordData) -> str:
     """The configured duplicate key of a record ("" when matching by key is switched off)."""
     if settings.CATALOGUE_MATCH_KEY == "none":

@@ -295,6 +295,9 @@ def save_records(
     if not validated:
         for data in batch:
             validate(data)
+    for data in batch:
+        if not data.work_key.strip():
+            data.work_key = keys.derived_work_key(data)[:200]
     now = timezone.now()
     with transaction.atomic():
         existing = list(targets) if targets is not None else _find_existing(batch)

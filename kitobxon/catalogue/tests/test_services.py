@@ -146,3 +146,19 @@ def test_a_duplicate_within_one_batch_is_saved_once() -> None:
     assert Record.objects.count() == 1
     assert len(saved) == 1 and saved[0].record.edition == "2-nashr"
     assert Identifier.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_editions_without_a_work_key_are_grouped_by_title_and_author() -> None:
+    first = make_record(work_key="", identifiers=[], year=1996, publisher="Sharq")
+    second = make_record(
+        work_key="", identifiers=[], year=2019, publisher="Gʻafur Gʻulom", title="Oʻtkan Kunlar."
+    )
+    other = make_record(
+        work_key="", identifiers=[], title="Mehrobdan chayon", year=2019, publisher="Sharq"
+    )
+    assert first.pk != second.pk
+    assert first.work_key == second.work_key == "otkan kunlar|qodiriy"
+    assert other.work_key != first.work_key
+    explicit = make_record(work_key="otkan-kunlar", title="Минувшие дни", identifiers=[])
+    assert explicit.work_key == "otkan-kunlar"
