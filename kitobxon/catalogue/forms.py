@@ -18,7 +18,6 @@ from kitobxon.catalogue.models import (
     Audience,
     Branch,
     ContributorRole,
-    Record,
     RecordStatus,
     ResourceType,
 )
@@ -268,7 +267,3 @@ class ImportForm(forms.Form):
             ("ris", "RIS"),
         ],
     )
-
-
-def record_initial(record: Record, data: RecordData) -> dict[str, Any]:
-    return RecordForm.initial_for(data, record.status)

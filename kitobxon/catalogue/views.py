@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from kitobxon.accounts.queries import is_librarian
 from kitobxon.catalogue import importing, queries, services, tasks
 from kitobxon.catalogue.errors import CatalogueError
-from kitobxon.catalogue.forms import ImportForm, ItemForm, RecordForm, record_initial
+from kitobxon.catalogue.forms import ImportForm, ItemForm, RecordForm
 from kitobxon.catalogue.jsonld import json_ld
 from kitobxon.catalogue.models import Record, ResourceType
 
@@ -163,7 +163,7 @@ def record_create(request: HttpRequest) -> HttpResponse:
 def record_edit(request: HttpRequest, record_id: int) -> HttpResponse:
     record = queries.editable_record(request.user, record_id)
     current = queries.to_data(record)
-    form = RecordForm(request.POST or None, initial=record_initial(record, current))
+    form = RecordForm(request.POST or None, initial=RecordForm.initial_for(current, record.status))
     duplicates: list[Record] = []
     if request.method == "POST" and form.is_valid():
         duplicates = queries.possible_duplicates(form.to_data(), exclude=record.pk)
