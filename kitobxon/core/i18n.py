@@ -17,6 +17,15 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import trans_real
 
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
+# Tags whose base language alone would pick the wrong script; "ru-RU", "en-GB" reduce to the base.
+ALIASES = {
+    "uz-latn": "uz",
+    "uz-latn-uz": "uz",
+    "uz-uz": "uz",
+    "uz-cyrl-uz": "uz-cyrl",
+    "kaa-latn": "kaa",
+    "kaa-uz": "kaa",
+}
 
 
 def supported(code: str | None) -> str | None:
@@ -26,19 +35,8 @@ def supported(code: str | None) -> str | None:
     code = code.strip().lower().replace("_", "-")
     if code in LANGUAGE_CODES:
         return code
-    aliases = {
-        "uz-latn": "uz",
-        "uz-latn-uz": "uz",
-        "uz-uz": "uz",
-        "uz-cyrl-uz": "uz-cyrl",
-        "kaa-latn": "kaa",
-        "kaa-uz": "kaa",
-        "ru-ru": "ru",
-        "en-us": "en",
-        "en-gb": "en",
-    }
-    if code in aliases:
-        return aliases[code]
+    if code in ALIASES:
+        return ALIASES[code]
     base = code.split("-")[0]
     return base if base in LANGUAGE_CODES else None
 
