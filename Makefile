@@ -54,6 +54,7 @@ bench: install ## benchmarks under bench/ (BENCH_RECORDS=1000000 for the full im
 	$(BIN)/python bench/catalogue_import.py --records $(BENCH_RECORDS) \
 		--postgres postgres://postgres@127.0.0.1:5432
 	$(BIN)/python bench/openlibrary_agreement.py
+	$(BIN)/python bench/relevance.py --backend tantivy
 
 fmt: $(VENV)/.installed
 	$(BIN)/ruff check --fix .

@@ -53,3 +53,9 @@ def patron_client(patron: User) -> Client:
     client = Client()
     client.force_login(patron)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _own_search_index(settings, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each test indexes into its own embedded index (PostgreSQL entries roll back anyway)."""
+    settings.SEARCH_INDEX_DIR = tmp_path_factory.mktemp("search")

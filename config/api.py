@@ -10,7 +10,9 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.throttling import AnonRateThrottle, AuthRateThrottle
 
 from kitobxon.accounts.api import router as accounts_router
+from kitobxon.catalogue.api import READ_AUTH
 from kitobxon.catalogue.api import router as catalogue_router
+from kitobxon.search.api import router as search_router
 
 api = NinjaAPI(
     title="Kitobxon API",
@@ -25,6 +27,7 @@ api = NinjaAPI(
 )
 api.add_router("/", accounts_router)
 api.add_router("/", catalogue_router)
+api.add_router("/", search_router, auth=READ_AUTH)
 
 
 def _error(request: HttpRequest, status: int, message: str, **extra: object) -> HttpResponse:

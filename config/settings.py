@@ -58,6 +58,7 @@ CSRF_TRUSTED_ORIGINS = [
 INSTALLED_APPS = [
     "kitobxon.core",
     "kitobxon.accounts",
+    "kitobxon.search",
     "kitobxon.catalogue",
     "kitobxon.demo",
     "django.contrib.admin",

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("kitobxon.core.urls")),
     path("accounts/", include("kitobxon.accounts.urls")),
     path("", include("kitobxon.catalogue.urls")),
+    path("", include("kitobxon.search.urls")),
     path("api/", api.urls),
     path("staff/", admin.site.urls),
     path("healthz", core_views.healthz, name="healthz"),

@@ -27,6 +27,8 @@ COMMANDS: dict[str, SubCommand] = {
         "import", "import records: MARC21, MARCXML, Dublin Core, CSV, BibTeX, RIS"
     ),
     "export": SubCommand("export", "export records in the same formats"),
+    "reindex": SubCommand("reindex", "rebuild the search index from the database"),
+    "search": SubCommand("search", "search the library from the command line"),
 }
 
 USAGE = """usage: kitobxon COMMAND [options]

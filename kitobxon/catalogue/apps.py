@@ -10,6 +10,10 @@ class CatalogueConfig(AppConfig):
     def ready(self) -> None:
         from kitobxon.accounts.models import Role
         from kitobxon.accounts.roles import grant
+        from kitobxon.catalogue.search import SOURCE
+        from kitobxon.search.registry import register
+
+        register(SOURCE)
 
         grant(
             Role.LIBRARIAN,
@@ -21,4 +25,6 @@ class CatalogueConfig(AppConfig):
             "catalogue.view_tombstone",
             "catalogue.view_importjob",
             "catalogue.add_importjob",
+            "search.search_everything",
+            "search.view_zeroresultquery",
         )

@@ -19,6 +19,7 @@ from kitobxon.catalogue.models import (
     Record,
 )
 from kitobxon.core.audit import record as audit
+from kitobxon.search import indexing
 
 
 # The descriptive fields a RecordData carries onto a Record, compared for the audit trail.
@@ -59,6 +60,7 @@ def add_item(
                     notes=notes,
                 )
                 audit("item.created", item, by=by, changes={"record": record.pk, "barcode": code})
+                indexing.enqueue("record", [record.pk])
                 return item
         except IntegrityError as error:
             if barcode.strip():
@@ -82,6 +84,7 @@ def update_item(item: Item, *, by: User | None, **fields: Any) -> Item:
         with transaction.atomic():
             item.save(update_fields=[*changes, "modified_at"])
             audit("item.changed", item, by=by, changes=changes)
+            indexing.enqueue("record", [item.record_id])
     return item
 
 
@@ -93,6 +96,7 @@ def set_item_status(item: Item, status: ItemStatus, *, by: User | None) -> Item:
         locked.status = status
         locked.save(update_fields=["status", "modified_at"])
         audit("item.status_changed", locked, by=by, changes={"status": [before, status]})
+        indexing.enqueue("record", [locked.record_id])
     item.status = status
     return locked
 

@@ -41,6 +41,7 @@ from kitobxon.catalogue.models import (
 from kitobxon.core import bulk
 from kitobxon.core.audit import record as audit
 from kitobxon.core.models import AuditEvent
+from kitobxon.search import indexing
 
 # The descriptive fields a RecordData carries onto a Record, compared for the audit trail.
 RECORD_FIELDS = (
@@ -419,6 +420,7 @@ def save_records(
         republished = [r.pk for _p, r, _c in updates if r.status == RecordStatus.PUBLISHED]
         if republished:
             Tombstone.objects.filter(record_id__in=republished).delete()
+        indexing.enqueue("record", [r.record_id for r in results if r is not None and r.changed])
     return [r for r in results if r is not None]
 
 
@@ -504,6 +506,7 @@ def set_status(record: Record, status: str, *, by: User | None, reason: str = ""
         else:
             Tombstone.objects.filter(record_id=record.pk).delete()
         audit("record.status_changed", record, by=by, changes={"status": [before, status]})
+        indexing.enqueue("record", [record.pk])
     return record
 
 
@@ -523,5 +526,6 @@ def delete_record(record: Record, *, by: User | None, reason: str = "") -> Tombs
             },
         )
         audit("record.deleted", record, by=by, changes={"title": record.title})
+        indexing.enqueue("record", [record.pk])
         record.delete()
     return tombstone

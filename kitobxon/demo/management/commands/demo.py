@@ -9,10 +9,11 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from kitobxon.accounts import demo as accounts_demo
 from kitobxon.catalogue import demo as catalogue_demo
+from kitobxon.search import indexing
 
 
 class Command(BaseCommand):
-    help = "Load the demo library: readers and staff, records and copies."
+    help = "Load the demo library: readers and staff, records and copies; build the index."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", action="store_true", help="print what was loaded as JSON")
@@ -20,6 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         users = accounts_demo.load()
         catalogue = catalogue_demo.load()
+        indexed = indexing.reindex()
         logins = [
             {
                 "email": user.email,
@@ -33,14 +35,18 @@ class Command(BaseCommand):
         ]
         if options["json"]:
             self.stdout.write(
-                json.dumps({"users": logins, "catalogue": catalogue}, ensure_ascii=False, indent=2)
+                json.dumps(
+                    {"users": logins, "catalogue": catalogue, "indexed": indexed},
+                    ensure_ascii=False,
+                    indent=2,
+                )
             )
             return
         created = sum(1 for login in logins if login["created"])
         self.stdout.write(
             f"Demo library loaded: {catalogue['records']} records "
             f"({catalogue['copies_added']} copies added), "
-            f"{created} new accounts, {len(logins)} in all."
+            f"{created} new accounts, {len(logins)} in all; {indexed} entries indexed."
         )
         self.stdout.write(f"Every demo account's password: {accounts_demo.DEMO_PASSWORD}")
         for login in logins:

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SearchConfig(AppConfig):
+    name = "kitobxon.search"
+    label = "search"
+    verbose_name = _("Search")
+
+    def ready(self) -> None:
+        from kitobxon.core import health
+        from kitobxon.search.queries import index_health
+
+        health.CHECKS["search"] = index_health

@@ -1,0 +1,29 @@
+"""The configured search backend, one instance per process (KITOBXON_SEARCH_BACKEND)."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from django.conf import settings
+
+from kitobxon.search.backends.base import Backend
+
+NAMES = ("tantivy", "postgres")
+
+
+def get_backend(name: str = "") -> Backend:
+    return _backend(name or settings.SEARCH_BACKEND, str(settings.SEARCH_INDEX_DIR))
+
+
+@functools.cache
+def _backend(name: str, directory: str) -> Backend:
+    if name == "postgres":
+        from kitobxon.search.backends.postgres import PostgresBackend
+
+        return PostgresBackend()
+    if name == "tantivy":
+        from kitobxon.search.backends.tantivy import TantivyBackend
+
+        return TantivyBackend(Path(directory))
+    raise ValueError(f"unknown search backend {name!r}; choose one of {', '.join(NAMES)}")

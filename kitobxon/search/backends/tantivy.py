@@ -1,0 +1,502 @@
+"""The embedded backend: a tantivy index in the data directory (BM25, fast fields, fuzzy terms).
+
+Layout: ``<SEARCH_INDEX_DIR>/tantivy/CURRENT`` names the live generation directory
+(``gen-<n>``). Readers open the live generation and reload at most once a second. Only one
+writer may exist per index across processes, so writes take ``write.lock`` (an advisory file
+lock) first; the job worker drains the outbox under it and `kitobxon reindex` builds a new
+generation and swaps CURRENT under it, so a crash half-way leaves the old generation live.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import tantivy
+
+from kitobxon.search import analysis
+from kitobxon.search.backends.base import Hit, PageHit, Progress, Results, SearchQuery
+from kitobxon.search.documents import (
+    FACETS,
+    FIELD_BOOSTS,
+    FULLTEXT,
+    TEXT_FIELDS,
+    YEAR_RANGES,
+    SearchDocument,
+)
+from kitobxon.search.plan import (
+    Bool,
+    Everything,
+    Keyword,
+    Node,
+    Phrase,
+    Prefix,
+    Words,
+    YearRange,
+)
+
+ANALYSED = (*TEXT_FIELDS, FULLTEXT)
+VARIANTS = ("exact", "uzkey", "ru", "en")
+#: How much a match in each form counts: the exact form first (LANGUAGE.md §3). A stemmed-only
+#: match weighs 2 in every language (uzkey, ru, en); en at 1 left English inflections almost
+#: unfound next to the exact form, which an English record also has in uzkey (bench/relevance.py).
+VARIANT_BOOSTS = {"exact": 4.0, "uzkey": 2.0, "ru": 2.0, "en": 2.0}
+FUZZY_FIELDS = ("title", "author", "subject")
+FUZZY_BOOST = 0.25
+KEYWORDS = ("key", "entry", "kind", "parent", "ids", "visible_to", "pages_visible_to", *FACETS)
+RELOAD_SECONDS = 1.0
+WRITER_HEAP = 128_000_000
+SORT_FIELDS = {
+    "newest": ("year_new", tantivy.Order.Desc),
+    "oldest": ("year_old", tantivy.Order.Asc),
+    "title": ("sort_title", tantivy.Order.Asc),
+    "popularity": ("popularity", tantivy.Order.Desc),
+}
+
+
+def build_schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    for name in KEYWORDS:
+        builder.add_text_field(
+            name,
+            stored=name == "key",
+            tokenizer_name="raw",
+            fast=name in FACETS,
+            index_option="basic",
+        )
+    for name in ANALYSED:
+        builder.add_text_field(f"{name}_exact", tokenizer_name="whitespace")
+        for variant in ("uzkey", "ru", "en"):
+            builder.add_text_field(
+                f"{name}_{variant}", tokenizer_name="whitespace", index_option="freq"
+            )
+    builder.add_integer_field("year", indexed=True, fast=True)
+    builder.add_integer_field("year_new", fast=True)
+    builder.add_integer_field("year_old", fast=True)
+    builder.add_integer_field("page", stored=True)
+    builder.add_float_field("popularity", fast=True)
+    builder.add_float_field("weight", fast=True)
+    builder.add_text_field("sort_title", tokenizer_name="raw", fast=True, index_option="basic")
+    builder.add_bytes_field("display", stored=True)
+    builder.add_bytes_field("version", stored=True)
+    return builder.build()
+
+
+def tie_break_weight(popularity: float) -> float:
+    """Popularity as a gentle tie-break: at most +5 % on the BM25 score.
+
+    tantivy multiplies the score by log2(2 + weight); this weight makes that factor
+    1 + 0.05 · min(1, log10(1 + popularity) / 4).
+    """
+    import math
+
+    factor = 1 + 0.05 * min(1.0, math.log10(1 + max(popularity, 0.0)) / 4)
+    return float(2**factor - 2)
+
+
+class TantivyBackend:
+    name = "tantivy"
+
+    def __init__(self, directory: Path) -> None:
+        self.root = Path(directory) / "tantivy"
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.schema = build_schema()
+        self._lock = threading.Lock()
+        self._index: tantivy.Index | None = None
+        self._generation = ""
+        self._loaded_at = 0.0
+
+    # --- generations and locks ---------------------------------------------------------
+
+    def _current(self) -> str:
+        try:
+            return (self.root / "CURRENT").read_text().strip()
+        except FileNotFoundError:
+            return ""
+
+    def _set_current(self, generation: str) -> None:
+        tmp = self.root / "CURRENT.tmp"
+        tmp.write_text(generation)
+        os.replace(tmp, self.root / "CURRENT")
+
+    def _new_generation(self) -> str:
+        numbers = [int(p.name[4:]) for p in self.root.glob("gen-*") if p.name[4:].isdigit()]
+        name = f"gen-{max(numbers, default=0) + 1:06d}"
+        (self.root / name).mkdir()
+        return name
+
+    @contextlib.contextmanager
+    def _file_lock(self, name: str) -> Iterator[None]:
+        with open(self.root / name, "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _open_index(self) -> tantivy.Index:
+        """The live generation, created empty on first use."""
+        generation = self._current()
+        if not generation:
+            with self._file_lock("write.lock"):
+                generation = self._current()
+                if not generation:
+                    generation = self._new_generation()
+                    tantivy.Index(self.schema, path=str(self.root / generation))
+                    self._set_current(generation)
+        if self._index is None or generation != self._generation:
+            self._index = tantivy.Index(self.schema, path=str(self.root / generation), reuse=True)
+            self._generation = generation
+            self._loaded_at = time.monotonic()
+        return self._index
+
+    def _searcher(self) -> tantivy.Searcher:
+        with self._lock:
+            index = self._open_index()
+            now = time.monotonic()
+            if now - self._loaded_at > RELOAD_SECONDS:
+                if self._current() != self._generation:
+                    self._index = None
+                    index = self._open_index()
+                else:
+                    index.reload()
+                self._loaded_at = now
+            return index.searcher()
+
+    def refresh(self) -> None:
+        """See the latest commit now (after a write in this process)."""
+        with self._lock:
+            self._loaded_at = 0.0
+        self._searcher()
+
+    # --- writing -----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[_Writer]:
+        self._open_index()  # the first generation is created under write.lock, so not inside it
+        with self._file_lock("write.lock"):
+            index = self._open_index()
+            writer = index.writer(WRITER_HEAP, 1)
+            try:
+                yield _Writer(writer, self.schema)
+                writer.commit()
+                writer.wait_merging_threads()
+            except BaseException:
+                writer.rollback()
+                raise
+        self.refresh()
+
+    def rebuild(self, batches: Iterable[Sequence[SearchDocument]], progress: Progress) -> None:
+        with self._file_lock("rebuild.lock"), self._file_lock("write.lock"):
+            self._remove_stale_generations()
+            generation = self._new_generation()
+            index = tantivy.Index(self.schema, path=str(self.root / generation))
+            writer = index.writer(WRITER_HEAP * 2, 2)
+            adder = _Writer(writer, self.schema)
+            for batch in batches:
+                adder.add(batch)
+                progress(len(batch))
+            writer.commit()
+            writer.wait_merging_threads()
+            self._set_current(generation)
+            self._remove_stale_generations()
+        self.refresh()
+
+    def _remove_stale_generations(self) -> None:
+        live = self._current()
+        for path in self.root.glob("gen-*"):
+            if path.name != live:
+                shutil.rmtree(path, ignore_errors=True)
+
+    # --- reading -----------------------------------------------------------------------
+
+    def search(self, query: SearchQuery) -> Results:
+        searcher = self._searcher()
+        compile_ = _Compiler(self.schema).compile
+        guard = [compile_(n) for n in query.guard]
+        filters = {name: compile_(n) for name, n in query.filters.items()}
+        text = compile_(query.text)
+        main = _and(text, *guard, *filters.values())
+        kwargs: dict[str, Any] = {"offset": query.offset}
+        if query.sort in SORT_FIELDS:
+            field, order = SORT_FIELDS[query.sort]
+            kwargs.update(order_by_field=field, order=order)
+        else:
+            kwargs["weight_by_field"] = "weight"
+        found = searcher.search(main, max(query.limit, 1), count=True, **kwargs)
+        hits = []
+        for score, address in found.hits if query.limit else []:
+            doc = searcher.doc(address)
+            display = json.loads(doc.get_first("display") or b"{}")
+            # Sorted by a field, the order key is that field's value (a string for titles).
+            value = float(score) if isinstance(score, int | float) else 0.0
+            hits.append(Hit(str(doc.get_first("key")), value, display))
+        return Results(_count(found), hits, self._facets(searcher, query, text, guard, filters))
+
+    def _facets(
+        self,
+        searcher: tantivy.Searcher,
+        query: SearchQuery,
+        text: tantivy.Query,
+        guard: list[tantivy.Query],
+        filters: dict[str, tantivy.Query],
+    ) -> dict[str, list[tuple[str, int]]]:
+        """Counts per facet value, each facet counted under every filter but its own."""
+        counts: dict[str, list[tuple[str, int]]] = {}
+        unfiltered = [f for f in query.facets if f not in filters]
+        groups: list[tuple[list[str], tantivy.Query]] = []
+        if unfiltered:
+            groups.append((unfiltered, _and(text, *guard, *filters.values())))
+        for name in query.facets:
+            if name in filters:
+                others = [q for n, q in filters.items() if n != name]
+                groups.append(([name], _and(text, *guard, *others)))
+        for names, base in groups:
+            spec: dict[str, Any] = {}
+            for name in names:
+                if name == "year":
+                    ranges = [
+                        {
+                            "key": label,
+                            **({"from": lo} if lo else {}),
+                            **({"to": hi + 1} if hi else {}),
+                        }
+                        for label, lo, hi in YEAR_RANGES
+                    ]
+                    spec[name] = {"range": {"field": "year", "ranges": ranges}}
+                else:
+                    spec[name] = {"terms": {"field": name, "size": query.facet_size}}
+            result = searcher.aggregate(base, spec)
+            for name in names:
+                buckets = result.get(name, {}).get("buckets", [])
+                if name == "year":  # tantivy sorts ranges by their start; show them as declared
+                    order = [label for label, _, _ in YEAR_RANGES]
+                    buckets = sorted(buckets, key=lambda b: order.index(str(b["key"])))
+                counts[name] = [
+                    (str(b["key"]), int(b["doc_count"])) for b in buckets if b["doc_count"]
+                ]
+        return counts
+
+    def pages(
+        self, key: str, tokens: Sequence[analysis.QueryToken], principals: Sequence[str], limit: int
+    ) -> list[PageHit]:
+        if not tokens or not principals:
+            return []
+        compile_ = _Compiler(self.schema).compile
+        words = Bool(should=tuple(Words(t, (FULLTEXT,)) for t in tokens), min_should=1)
+        query = _and(
+            compile_(words),
+            compile_(Keyword("parent", (key,))),
+            compile_(Keyword("pages_visible_to", tuple(principals))),
+        )
+        searcher = self._searcher()
+        found = searcher.search(query, limit)
+        pages = []
+        for _score, address in found.hits:
+            doc = searcher.doc(address)
+            display = json.loads(doc.get_first("display") or b"{}")
+            pages.append(PageHit(int(doc.get_first("page") or 0), display.get("text", "")))
+        return pages
+
+    def versions(self) -> Iterator[tuple[str, str]]:
+        searcher = self._searcher()
+        query = tantivy.Query.term_query(self.schema, "entry", "doc")
+        total = searcher.num_docs
+        found = searcher.search(query, max(total, 1))
+        for _score, address in found.hits:
+            doc = searcher.doc(address)
+            yield str(doc.get_first("key")), bytes(doc.get_first("version") or b"").decode()
+
+    def count(self) -> int:
+        searcher = self._searcher()
+        query = tantivy.Query.term_query(self.schema, "entry", "doc")
+        return _count(searcher.search(query, 1, count=True))
+
+    def stats(self) -> dict[str, Any]:
+        generation = self.root / (self._current() or "none")
+        size = sum(p.stat().st_size for p in generation.rglob("*") if p.is_file())
+        return {"backend": self.name, "documents": self.count(), "bytes": size}
+
+
+def _count(found: tantivy.SearchResult) -> int:
+    return int(getattr(found, "count", 0) or 0)
+
+
+def _and(*queries: tantivy.Query) -> tantivy.Query:
+    if len(queries) == 1:
+        return queries[0]
+    return tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in queries])
+
+
+class _Writer:
+    def __init__(self, writer: tantivy.IndexWriter, schema: tantivy.Schema) -> None:
+        self.writer = writer
+        self.schema = schema
+
+    def upsert(self, documents: Sequence[SearchDocument]) -> None:
+        self.delete([d.key for d in documents])
+        self.add(documents)
+
+    def delete(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            self.writer.delete_documents_by_term("key", key)
+            self.writer.delete_documents_by_term("parent", key)
+
+    def add(self, documents: Sequence[SearchDocument]) -> None:
+        for document in documents:
+            self.writer.add_document(_document(document))
+            for page in document.pages:
+                self.writer.add_document(_page(document, page.number, page.text))
+
+
+def _document(source: SearchDocument) -> tantivy.Document:
+    doc = tantivy.Document()
+    doc.add_text("key", source.key)
+    doc.add_text("entry", "doc")
+    doc.add_text("kind", source.kind)
+    for principal in source.visible_to:
+        doc.add_text("visible_to", principal)
+    for principal in source.pages_visible_to:
+        doc.add_text("pages_visible_to", principal)
+    for identifier in source.identifiers:
+        doc.add_text("ids", identifier)
+    for name, values in source.filters.items():
+        for value in values:
+            doc.add_text(name, value)
+    for name in TEXT_FIELDS:
+        text = source.text.get(name)
+        if text:
+            _add_analysed(doc, name, analysis.analyse(text, source.language))
+    if source.pages:
+        full = "\n".join(page.text for page in source.pages)
+        _add_analysed(doc, FULLTEXT, analysis.analyse(full, source.language))
+    if source.year is not None:
+        doc.add_integer("year", source.year)
+    doc.add_integer("year_new", source.year or 0)
+    doc.add_integer("year_old", source.year or 99_999)
+    doc.add_float("popularity", float(source.popularity))
+    doc.add_float("weight", tie_break_weight(source.popularity))
+    doc.add_text(
+        "sort_title", source.sort_title or analysis.uzbek_sort_key(source.text.get("title", ""))
+    )
+    doc.add_bytes("display", json.dumps(source.display, ensure_ascii=False).encode())
+    doc.add_bytes("version", source.version.encode())
+    return doc
+
+
+def _page(source: SearchDocument, number: int, text: str) -> tantivy.Document:
+    doc = tantivy.Document()
+    doc.add_text("entry", "page")
+    doc.add_text("parent", source.key)
+    for principal in source.pages_visible_to:
+        doc.add_text("pages_visible_to", principal)
+    doc.add_integer("page", number)
+    _add_analysed(doc, FULLTEXT, analysis.analyse(text, source.language))
+    doc.add_bytes("display", json.dumps({"text": text}, ensure_ascii=False).encode())
+    return doc
+
+
+def _add_analysed(doc: tantivy.Document, name: str, analysed: analysis.Analysed) -> None:
+    for variant in VARIANTS:
+        terms = getattr(analysed, variant)
+        if terms:
+            doc.add_text(f"{name}_{variant}", " ".join(terms))
+
+
+class _Compiler:
+    """The plan.py tree → tantivy queries."""
+
+    def __init__(self, schema: tantivy.Schema) -> None:
+        self.schema = schema
+        self.Q = tantivy.Query
+
+    def compile(self, node: Node) -> tantivy.Query:
+        Q, Occur = self.Q, tantivy.Occur
+        if isinstance(node, Everything):
+            return Q.all_query()
+        if isinstance(node, Keyword):
+            if not node.values:
+                return Q.empty_query()
+            if len(node.values) == 1:
+                return Q.term_query(self.schema, node.field, node.values[0], index_option="basic")
+            return Q.term_set_query(self.schema, node.field, list(node.values))
+        if isinstance(node, YearRange):
+            if node.lo is None and node.hi is None:
+                return Q.exists_query("year")
+            return Q.range_query(self.schema, "year", tantivy.FieldType.Integer, node.lo, node.hi)
+        if isinstance(node, Words):
+            return self._words(node)
+        if isinstance(node, Phrase):
+            return self._phrase(node)
+        if isinstance(node, Prefix):
+            return self._prefix(node)
+        if isinstance(node, Bool):
+            clauses = [(Occur.Must, self.compile(n)) for n in node.must]
+            clauses += [(Occur.Should, self.compile(n)) for n in node.should]
+            clauses += [(Occur.MustNot, self.compile(n)) for n in node.must_not]
+            if node.must_not and not node.must and not node.should:
+                clauses.append((Occur.Must, Q.all_query()))
+            query = Q.boolean_query(clauses, node.min_should or None)
+            return Q.boost_query(query, node.boost) if node.boost != 1.0 else query
+        raise TypeError(node)
+
+    def _words(self, node: Words) -> tantivy.Query:
+        Q, Should = self.Q, tantivy.Occur.Should
+        token = node.token
+        clauses = []
+        for field in node.fields:
+            boost = FIELD_BOOSTS[field]
+            terms = [
+                *(("exact", t) for t in token.exact),
+                *(("uzkey", k) for k in token.uzkeys),
+                *((("ru", token.ru),) if token.ru else ()),
+                *((("en", token.en),) if token.en else ()),
+            ]
+            for variant, term in dict.fromkeys(terms):
+                query = Q.term_query(self.schema, f"{field}_{variant}", term)
+                clauses.append((Should, Q.boost_query(query, boost * VARIANT_BOOSTS[variant])))
+            if node.fuzzy and field in FUZZY_FIELDS:
+                for key in dict.fromkeys((*token.uzkeys[:1], token.fuzzy_key)):
+                    distance = 2 if len(key) >= 8 else 1 if len(key) >= 4 else 0
+                    if distance:
+                        fuzzy = Q.fuzzy_term_query(self.schema, f"{field}_uzkey", key, distance)
+                        clauses.append((Should, Q.boost_query(fuzzy, boost * FUZZY_BOOST)))
+        if not clauses:
+            return Q.empty_query()
+        return Q.boolean_query(clauses)
+
+    def _phrase(self, node: Phrase) -> tantivy.Query:
+        Q, Should = self.Q, tantivy.Occur.Should
+        forms = {tuple(t.exact[0] for t in node.tokens), tuple(t.exact[-1] for t in node.tokens)}
+        clauses = []
+        for field in node.fields:
+            for words in forms:
+                query = Q.phrase_query(self.schema, f"{field}_exact", list(words))
+                clauses.append((Should, Q.boost_query(query, FIELD_BOOSTS[field] * node.boost)))
+        return Q.boolean_query(clauses)
+
+    def _prefix(self, node: Prefix) -> tantivy.Query:
+        Q, Should = self.Q, tantivy.Occur.Should
+        words: list[str | tuple[int, str]] = [t.exact[0] for t in node.tokens]
+        clauses = []
+        for field in node.fields:
+            if len(words) == 1:
+                query = Q.regex_query(self.schema, f"{field}_exact", _regex_prefix(str(words[0])))
+            else:
+                query = Q.phrase_prefix_query(self.schema, f"{field}_exact", words)
+            clauses.append((Should, Q.boost_query(query, FIELD_BOOSTS[field])))
+        return Q.boolean_query(clauses)
+
+
+def _regex_prefix(word: str) -> str:
+    import re
+
+    return re.escape(word) + ".*"

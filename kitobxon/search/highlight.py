@@ -1,0 +1,105 @@
+"""Marking the reader's words in titles and snippets, whatever form or script they typed.
+
+Each word of the shown text goes through the same analysis as the index, so `kitob` marks
+"Kitoblar" and `ўзбек` marks "O‘zbek". Output is escaped HTML with <mark> around matches.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.utils.html import escape
+
+from kitobxon.search import analysis
+from kitobxon.search.analysis import QueryToken
+
+WORD = re.compile(r"[\w'`´‘’ʻʼ\u0301\u0306]+")
+SNIPPET_CHARS = 240
+
+
+@dataclass(frozen=True, slots=True)
+class _Terms:
+    exact: frozenset[str]
+    uzkey: frozenset[str]
+    ru: frozenset[str]
+    en: frozenset[str]
+
+
+def _terms(tokens: Sequence[QueryToken]) -> _Terms:
+    return _Terms(
+        frozenset(e for t in tokens for e in t.exact),
+        frozenset(k for t in tokens for k in t.uzkeys),
+        frozenset(t.ru for t in tokens if t.ru),
+        frozenset(t.en for t in tokens if t.en),
+    )
+
+
+@functools.lru_cache(maxsize=50_000)
+def _word(word: str) -> analysis.Analysed:
+    return analysis.analyse(word)
+
+
+def _matches(word: str, terms: _Terms) -> bool:
+    a = _word(word)
+    return bool(
+        terms.exact.intersection(a.exact)
+        or terms.uzkey.intersection(a.uzkey)
+        or terms.ru.intersection(a.ru)
+        or terms.en.intersection(a.en)
+    )
+
+
+def _spans(text: str, terms: _Terms) -> list[tuple[int, int]]:
+    return [m.span() for m in WORD.finditer(text) if _matches(m.group(), terms)]
+
+
+def _mark(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | None = None) -> str:
+    end = len(text) if end is None else end
+    out: list[str] = []
+    cursor = start
+    for a, b in spans:
+        if a < start or b > end:
+            continue
+        out.append(escape(text[cursor:a]))
+        out.append(f"<mark>{escape(text[a:b])}</mark>")
+        cursor = b
+    out.append(escape(text[cursor:end]))
+    return "".join(out)
+
+
+def highlight(text: str, tokens: Sequence[QueryToken]) -> str:
+    """The whole text, escaped, with the reader's words marked."""
+    return _mark(text, _spans(text, _terms(tokens)))
+
+
+def snippet(text: str, tokens: Sequence[QueryToken], width: int = SNIPPET_CHARS) -> str:
+    """The passage of about `width` characters holding the most matches, marked."""
+    spans = _spans(text, _terms(tokens))
+    if len(text) <= width:
+        return _mark(text, spans)
+    best_start, best_count = 0, 0
+    for i, (a, _b) in enumerate(spans):
+        count = sum(1 for a2, b2 in spans[i:] if b2 <= a + width)
+        if count > best_count:
+            best_start, best_count = a, count
+    start = max(0, best_start - width // 4)
+    start = _word_boundary(text, start)
+    end = min(len(text), start + width)
+    end = _word_boundary(text, end, forward=True)
+    prefix = "… " if start > 0 else ""
+    suffix = " …" if end < len(text) else ""
+    return prefix + _mark(text, spans, start, end) + suffix
+
+
+def _word_boundary(text: str, index: int, *, forward: bool = False) -> int:
+    if index <= 0 or index >= len(text):
+        return max(0, min(index, len(text)))
+    step = 1 if forward else -1
+    limit = 20
+    while 0 < index < len(text) and not text[index].isspace() and limit:
+        index += step
+        limit -= 1
+    return index

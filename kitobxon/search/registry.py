@@ -1,0 +1,48 @@
+"""Apps tell search what they index; search never imports them.
+
+Each app's `search.py` defines a `Source` and registers it from its AppConfig.ready():
+`load(ids)` turns object ids into `SearchDocument`s (ids it cannot find are left out, and their
+index entries are removed), and `all_ids()` yields every indexable id in batches for a rebuild.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from kitobxon.search.documents import SearchDocument
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    kind: str
+    load: Callable[[Sequence[str]], Iterable[SearchDocument]]
+    all_ids: Callable[[int], Iterator[list[str]]]
+    #: How an identifier typed in the search box leads straight to an object: key → object URL.
+    url: Callable[[str], str]
+    #: Reader-facing names of facet values this source fills (e.g. "book" → "Kitob").
+    facet_labels: dict[str, Callable[[str], str]] = field(default_factory=dict)
+
+
+_sources: dict[str, Source] = {}
+
+
+def register(source: Source) -> None:
+    _sources[source.kind] = source
+
+
+def source(kind: str) -> Source:
+    return _sources[kind]
+
+
+def sources() -> list[Source]:
+    return list(_sources.values())
+
+
+def facet_label(facet: str, value: str) -> str:
+    """The name a reader sees for a facet value, in the active language."""
+    for registered in _sources.values():
+        label = registered.facet_labels.get(facet)
+        if label is not None:
+            return label(value)
+    return value
