@@ -273,5 +273,6 @@ LANGUAGE_ALIASES = {
 def _keyword_values(field: str, text: str) -> tuple[str, ...]:
     value = text.strip().casefold()
     if field == "lang":
-        return (LANGUAGE_ALIASES.get(analysis.fold(value), value),)
+        alias = LANGUAGE_ALIASES.get(value) or LANGUAGE_ALIASES.get(analysis.fold(value))
+        return (alias or value,)
     return (value,)

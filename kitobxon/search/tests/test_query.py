@@ -528,3 +528,10 @@ def test_random_queries_never_raise_and_always_give_a_tree_or_nothing() -> None:
         assert parse(words) == ParseResult(parse(words).node, plain=True, notice=None), q
         key = looks_like_identifier(q)
         assert key is None or (key and key == key.strip()), q
+
+
+def test_a_language_named_in_any_script_becomes_its_code() -> None:
+    from kitobxon.search import plan
+
+    for typed, code in (("русский", "rus"), ("o'zbek", "uzb"), ("English", "eng"), ("kaa", "kaa")):
+        assert plan._keyword_values("lang", typed) == (code,), typed
