@@ -9,6 +9,7 @@ PORT ?= 8000
 LANGUAGES := uz uz_Cyrl kaa ru en
 PYTEST_WORKERS ?= 2
 BENCH_RECORDS ?= 100000
+BENCH_SEARCH_RECORDS ?= 100000
 
 .PHONY: run install test check bench fmt lock messages translations clean
 
@@ -55,6 +56,7 @@ bench: install ## benchmarks under bench/ (BENCH_RECORDS=1000000 for the full im
 		--postgres postgres://postgres@127.0.0.1:5432
 	$(BIN)/python bench/openlibrary_agreement.py
 	$(BIN)/python bench/relevance.py --backend tantivy
+	$(BIN)/python bench/search.py --records $(BENCH_SEARCH_RECORDS) --backend all
 
 fmt: $(VENV)/.installed
 	$(BIN)/ruff check --fix .

@@ -13,9 +13,16 @@ import contextlib
 import fcntl
 import json
 import os
+import pickle
+import queue
 import shutil
+import struct
+import subprocess
+import sys
 import threading
 import time
+import traceback
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -201,9 +208,26 @@ class TantivyBackend:
             index = tantivy.Index(self.schema, path=str(self.root / generation))
             writer = index.writer(WRITER_HEAP * 2, 2)
             adder = _Writer(writer, self.schema)
-            for batch in batches:
-                adder.add(batch)
-                progress(len(batch))
+            helper: _Helper | None = None
+            in_flight: deque[int] = deque()
+            try:
+                for number, batch in enumerate(batches):
+                    if number == 0:  # a small rebuild never starts the helper
+                        adder.add(batch)
+                        progress(len(batch))
+                        continue
+                    helper = helper or _Helper()
+                    helper.send(batch)
+                    in_flight.append(len(batch))
+                    if len(in_flight) >= IN_FLIGHT:
+                        adder.add_fields(helper.receive())
+                        progress(in_flight.popleft())
+                while in_flight:
+                    adder.add_fields(helper.receive())  # type: ignore[union-attr]
+                    progress(in_flight.popleft())
+            finally:
+                if helper is not None:
+                    helper.close()
             writer.commit()
             writer.wait_merging_threads()
             self._set_current(generation)
@@ -351,26 +375,39 @@ class _Writer:
             self.writer.delete_documents_by_term("parent", key)
 
     def add(self, documents: Sequence[SearchDocument]) -> None:
-        for document in documents:
-            self.writer.add_document(_document(document))
-            for page in document.pages:
-                self.writer.add_document(_page(document, page.number, page.text))
+        self.add_fields(_entries(documents))
+
+    def add_fields(self, entries: Sequence[Fields]) -> None:
+        for fields in entries:
+            self.writer.add_document(tantivy.Document.from_dict(fields, self.schema))
 
 
-def _document(source: SearchDocument) -> tantivy.Document:
-    doc = tantivy.Document()
-    doc.add_text("key", source.key)
-    doc.add_text("entry", "doc")
-    doc.add_text("kind", source.kind)
-    for principal in source.visible_to:
-        doc.add_text("visible_to", principal)
-    for principal in source.pages_visible_to:
-        doc.add_text("pages_visible_to", principal)
-    for identifier in source.identifiers:
-        doc.add_text("ids", identifier)
+#: A tantivy document as plain values, field → values (`tantivy.Document.from_dict` takes it):
+#: what the rebuild's helper process sends back, cheaper to pickle than a `tantivy.Document`.
+Fields = dict[str, list[Any]]
+
+
+def _entries(documents: Sequence[SearchDocument]) -> list[Fields]:
+    """The index entries of `documents`: each document, followed by its pages."""
+    entries = []
+    for document in documents:
+        entries.append(_document(document))
+        for page in document.pages:
+            entries.append(_page(document, page.number, page.text))
+    return entries
+
+
+def _document(source: SearchDocument) -> Fields:
+    doc: Fields = {
+        "key": [source.key],
+        "entry": ["doc"],
+        "kind": [source.kind],
+        "visible_to": list(source.visible_to),
+        "pages_visible_to": list(source.pages_visible_to),
+        "ids": list(source.identifiers),
+    }
     for name, values in source.filters.items():
-        for value in values:
-            doc.add_text(name, value)
+        doc.setdefault(name, []).extend(values)
     for name in TEXT_FIELDS:
         text = source.text.get(name)
         if text:
@@ -379,36 +416,137 @@ def _document(source: SearchDocument) -> tantivy.Document:
         full = "\n".join(page.text for page in source.pages)
         _add_analysed(doc, FULLTEXT, analysis.analyse(full, source.language))
     if source.year is not None:
-        doc.add_integer("year", source.year)
-    doc.add_integer("year_new", source.year or 0)
-    doc.add_integer("year_old", source.year or 99_999)
-    doc.add_float("popularity", float(source.popularity))
-    doc.add_float("weight", tie_break_weight(source.popularity))
-    doc.add_text(
-        "sort_title", source.sort_title or analysis.uzbek_sort_key(source.text.get("title", ""))
-    )
-    doc.add_bytes("display", json.dumps(source.display, ensure_ascii=False).encode())
-    doc.add_bytes("version", source.version.encode())
-    return doc
+        doc["year"] = [source.year]
+    doc["year_new"] = [source.year or 0]
+    doc["year_old"] = [source.year or 99_999]
+    doc["popularity"] = [float(source.popularity)]
+    doc["weight"] = [tie_break_weight(source.popularity)]
+    doc["sort_title"] = [source.sort_title or analysis.uzbek_sort_key(source.text.get("title", ""))]
+    doc["display"] = [json.dumps(source.display, ensure_ascii=False).encode()]
+    doc["version"] = [source.version.encode()]
+    return {name: values for name, values in doc.items() if values}
 
 
-def _page(source: SearchDocument, number: int, text: str) -> tantivy.Document:
-    doc = tantivy.Document()
-    doc.add_text("entry", "page")
-    doc.add_text("parent", source.key)
-    for principal in source.pages_visible_to:
-        doc.add_text("pages_visible_to", principal)
-    doc.add_integer("page", number)
+def _page(source: SearchDocument, number: int, text: str) -> Fields:
+    doc: Fields = {
+        "entry": ["page"],
+        "parent": [source.key],
+        "pages_visible_to": list(source.pages_visible_to),
+        "page": [number],
+    }
     _add_analysed(doc, FULLTEXT, analysis.analyse(text, source.language))
-    doc.add_bytes("display", json.dumps({"text": text}, ensure_ascii=False).encode())
-    return doc
+    doc["display"] = [json.dumps({"text": text}, ensure_ascii=False).encode()]
+    return {name: values for name, values in doc.items() if values}
 
 
-def _add_analysed(doc: tantivy.Document, name: str, analysed: analysis.Analysed) -> None:
+def _add_analysed(doc: Fields, name: str, analysed: analysis.Analysed) -> None:
     for variant in VARIANTS:
         terms = getattr(analysed, variant)
         if terms:
-            doc.add_text(f"{name}_{variant}", " ".join(terms))
+            doc[f"{name}_{variant}"] = [" ".join(terms)]
+
+
+# --- the rebuild's helper process ----------------------------------------------------------------
+
+#: Batches handed to the helper before this process waits for the first one back.
+IN_FLIGHT = 2
+_HEADER = struct.Struct("<Q")
+
+
+class _Helper:
+    """A child process that analyses documents for a rebuild, on another core.
+
+    This process keeps loading batches from the database and feeding the writer; the helper
+    turns each batch of `SearchDocument`s into `Fields` (analysis, display JSON and the version
+    digest: most of the CPU time of a rebuild). Batches go out through a feeder thread, so
+    neither side can block the other on a full pipe; results come back in order. The helper
+    reads its batches from a pipe only this process writes to, so it exits when this process
+    ends, however it ends.
+    """
+
+    def __init__(self) -> None:
+        package_root = str(Path(__file__).resolve().parents[3])
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [package_root, os.environ.get("PYTHONPATH", "")])
+            ),
+        }
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from kitobxon.search.backends import tantivy; tantivy._serve()",
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+        )
+        self.outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self.feeder = threading.Thread(target=self._feed, daemon=True)
+        self.feeder.start()
+
+    def _feed(self) -> None:
+        pipe = self.process.stdin
+        assert pipe is not None
+        try:
+            while (payload := self.outbox.get()) is not None:
+                pipe.write(_HEADER.pack(len(payload)))
+                pipe.write(payload)
+                pipe.flush()
+        except (BrokenPipeError, ValueError):
+            pass  # the helper died; receive() reports it
+        finally:
+            with contextlib.suppress(OSError):
+                pipe.close()
+
+    def send(self, documents: Sequence[SearchDocument]) -> None:
+        self.outbox.put(pickle.dumps(list(documents), protocol=pickle.HIGHEST_PROTOCOL))
+
+    def receive(self) -> list[Fields]:
+        assert self.process.stdout is not None
+        result = _read_frame(self.process.stdout)
+        if result is None:
+            raise RuntimeError(f"the rebuild's helper process stopped ({self.process.poll()})")
+        if isinstance(result, str):
+            raise RuntimeError(f"the rebuild's helper process failed:\n{result}")
+        return list(result)
+
+    def close(self) -> None:
+        self.outbox.put(None)
+        self.feeder.join(timeout=10)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+def _read_frame(pipe: Any) -> Any:
+    header = pipe.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        return None
+    (size,) = _HEADER.unpack(header)
+    payload = pipe.read(size)
+    if len(payload) < size:
+        return None
+    return pickle.loads(payload)  # noqa: S301 (our own child process, over our own pipe)
+
+
+def _serve() -> None:
+    """The helper's loop: batches of documents in on stdin, their `Fields` out on stdout."""
+    source, sink = sys.stdin.buffer, sys.stdout.buffer
+    while (documents := _read_frame(source)) is not None:
+        try:
+            result: Any = _entries(documents)
+        except Exception:
+            result = traceback.format_exc()
+        payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        sink.write(_HEADER.pack(len(payload)))
+        sink.write(payload)
+        sink.flush()
 
 
 class _Compiler:
