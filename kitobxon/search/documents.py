@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 #: Text fields, in the order of their ranking weight (title > author > subject > … > full text).
@@ -25,6 +25,11 @@ FIELD_BOOSTS: dict[str, float] = {
     "abstract": 1.0,  # = other: 0.7 lost to plain BM25 on CISI/Cranfield/CACM (bench/relevance.py)
     FULLTEXT: 0.4,
 }
+
+#: How much a match in each analysed form counts: the exact form first (LANGUAGE.md §3).
+VARIANT_BOOSTS: dict[str, float] = {"exact": 4.0, "uzkey": 2.0, "ru": 2.0, "en": 2.0}
+#: Typo tolerance applies to these fields only.
+FUZZY_FIELDS: tuple[str, ...] = ("title", "author", "subject")
 
 #: Keyword facets, each a list of values per document; OR within a facet, AND across facets.
 FACETS: tuple[str, ...] = (
@@ -85,7 +90,10 @@ class SearchDocument:
     @property
     def version(self) -> str:
         """A digest of the content: an index entry equals the database when the digests agree."""
-        payload = json.dumps(asdict(self), sort_keys=True, ensure_ascii=False, default=str)
+        # Built by hand: dataclasses.asdict deep-copies every value (~100 µs per record).
+        fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        fields["pages"] = [{"number": p.number, "text": p.text} for p in self.pages]
+        payload = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.blake2b(payload.encode(), digest_size=12).hexdigest()
 
 

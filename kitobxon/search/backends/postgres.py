@@ -43,7 +43,9 @@ from kitobxon.search.documents import (
     FACETS,
     FIELD_BOOSTS,
     FULLTEXT,
+    FUZZY_FIELDS,
     TEXT_FIELDS,
+    VARIANT_BOOSTS,
     YEAR_RANGES,
     SearchDocument,
 )
@@ -67,9 +69,6 @@ WRITE_LOCK = 0x6B62785F73726368
 FIELD_CODES = {"title": "t", "author": "a", "subject": "s", "other": "o", "abstract": "b"}
 FIELD_CODES[FULLTEXT] = "f"
 VARIANT_CODES = {"exact": "e", "uzkey": "k", "ru": "r", "en": "n"}
-#: How much a match in each form counts, as in the tantivy backend (LANGUAGE.md §3).
-VARIANT_BOOSTS = {"exact": 4.0, "uzkey": 2.0, "ru": 2.0, "en": 2.0}
-FUZZY_FIELDS = ("title", "author", "subject")
 #: Fields whose matches are scored: their lexemes also form the `head` tsvector that stays in
 #: the row. Full text only decides whether a record matches.
 HEAD_FIELDS = TEXT_FIELDS

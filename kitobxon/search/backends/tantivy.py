@@ -35,7 +35,9 @@ from kitobxon.search.documents import (
     FACETS,
     FIELD_BOOSTS,
     FULLTEXT,
+    FUZZY_FIELDS,
     TEXT_FIELDS,
+    VARIANT_BOOSTS,
     YEAR_RANGES,
     SearchDocument,
 )
@@ -54,9 +56,6 @@ ANALYSED = (*TEXT_FIELDS, FULLTEXT)
 VARIANTS = ("exact", "uzkey", "ru", "en")
 #: How much a match in each form counts: the exact form first (LANGUAGE.md §3). A stemmed-only
 #: match weighs 2 in every language (uzkey, ru, en); en at 1 left English inflections almost
-#: unfound next to the exact form, which an English record also has in uzkey (bench/relevance.py).
-VARIANT_BOOSTS = {"exact": 4.0, "uzkey": 2.0, "ru": 2.0, "en": 2.0}
-FUZZY_FIELDS = ("title", "author", "subject")
 FUZZY_BOOST = 0.25
 KEYWORDS = ("key", "entry", "kind", "parent", "ids", "visible_to", "pages_visible_to", *FACETS)
 RELOAD_SECONDS = 1.0
