@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "kitobxon.core",
     "kitobxon.accounts",
     "kitobxon.search",
+    "kitobxon.ledger",
     "kitobxon.catalogue",
     "kitobxon.demo",
     "django.contrib.admin",
@@ -166,6 +167,15 @@ HUEY["consumer"] = {"workers": 1, "worker_type": "thread"}
 SEARCH_BACKEND = os.environ.get("KITOBXON_SEARCH_BACKEND", "tantivy")
 SEARCH_INDEX_DIR = DATA_DIR / "search"
 MEDIA_ROOT = DATA_DIR / "files"
+
+# --- Ledger ----------------------------------------------------------------------------------
+# The signing key (Ed25519) and the pseudonym key are generated here on first run.
+LEDGER_DIR = DATA_DIR / "ledger"
+# The name this library's log goes by in its signed checkpoints; set it to your own domain.
+LEDGER_ORIGIN = os.environ.get("KITOBXON_LEDGER_ORIGIN", "kitobxon.localhost/ledger")
+# A checkpoint is signed every few minutes, or sooner once this many entries are waiting.
+LEDGER_CHECKPOINT_MINUTES = int(os.environ.get("KITOBXON_LEDGER_CHECKPOINT_MINUTES", "5"))
+LEDGER_CHECKPOINT_ENTRIES = int(os.environ.get("KITOBXON_LEDGER_CHECKPOINT_ENTRIES", "1000"))
 
 # --- Catalogue -------------------------------------------------------------------------------
 # How an imported record without a matching 001+003 or ISBN is recognised as one we hold:

@@ -1,0 +1,216 @@
+"""Writing to the log: apps record entries in their transaction; the sequencer integrates them.
+
+This is Trillian's split. ``record`` only queues a row — no global lock is held in a loan's or
+an upload's transaction — and ``integrate`` (a job run after each commit, every minute and
+before each checkpoint) appends queued entries to the tree in batches under one lock, so there
+is one tree and never a fork, on SQLite (IMMEDIATE transactions) and PostgreSQL (row lock).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from kitobxon.ledger import keys, merkle
+from kitobxon.ledger.errors import UnknownEntryKind
+from kitobxon.ledger.models import Entry, Node, TreeHead
+
+BATCH = 10_000
+NODE_KEY_SHIFT = 48
+
+KINDS = frozenset(
+    {
+        "file.registered",
+        "file.replaced",
+        "file.removed",
+        "metadata.published",
+        "metadata.withdrawn",
+        "access.granted",
+        "access.revoked",
+        "loan",
+        "return",
+        "renewal",
+        "digital-loan",
+        "digital-loan.returned",
+        "watermark.issued",
+    }
+)
+"""What the log records. A new kind is added here, with a line in docs/ledger.md."""
+
+
+def node_key(level: int, index: int) -> int:
+    return level << NODE_KEY_SHIFT | index
+
+
+def pseudonym(reader: Any, subject: str) -> str:
+    """A reader's keyed pseudonym for one subject: HMAC-SHA-256(library secret, reader, subject).
+
+    Different for every subject, so the published log cannot link two loans of one reader,
+    while the library, knowing the reader, can recompute it to find "their" entry.
+    """
+    reader_id = getattr(reader, "pk", reader)
+    message = f"{reader_id}\n{subject}".encode()
+    return hmac.new(keys.pseudonym_key(), message, hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An entry before it is written: what happened, to what, and (pseudonymously) for whom."""
+
+    kind: str
+    subject: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+    reader: Any = None
+    sha256: str = ""
+    at: datetime | None = None
+
+
+def canonical_body(draft: Draft, at: datetime) -> tuple[str, str]:
+    """The entry's canonical JSON (sorted keys, no spaces, UTF-8) and the reader pseudonym."""
+    if draft.kind not in KINDS:
+        raise UnknownEntryKind()
+    reader = pseudonym(draft.reader, draft.subject) if draft.reader is not None else ""
+    body: dict[str, Any] = {
+        "kind": draft.kind,
+        "subject": draft.subject,
+        "time": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "data": dict(draft.data),
+    }
+    if reader:
+        body["reader"] = reader
+    if draft.sha256:
+        body["sha256"] = draft.sha256.lower()
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text, reader
+
+
+def _entry(draft: Draft, now: datetime) -> Entry:
+    at = draft.at or now
+    body, reader = canonical_body(draft, at)
+    return Entry(
+        kind=draft.kind,
+        subject=draft.subject,
+        sha256=draft.sha256.lower(),
+        reader=reader,
+        body=body,
+        leaf_hash=merkle.leaf_hash(body.encode()),
+        created_at=at,
+    )
+
+
+def record(
+    kind: str,
+    *,
+    subject: str,
+    data: Mapping[str, Any] | None = None,
+    reader: Any = None,
+    sha256: str = "",
+    at: datetime | None = None,
+) -> Entry:
+    """Queue one entry in the caller's transaction; it joins the tree after the commit.
+
+    ``subject`` names what the entry is about ("record:12", "loan:7", "file:3"); ``reader``
+    (a user or user id) is stored only as a keyed pseudonym; ``sha256`` is a file's digest,
+    for "is this file authentic?".
+    """
+    entry = _entry(Draft(kind, subject, data or {}, reader, sha256, at), timezone.now())
+    entry.save(force_insert=True)
+    transaction.on_commit(_schedule_integration)
+    return entry
+
+
+def record_many(drafts: Iterable[Draft], *, batch: int = BATCH) -> int:
+    """Queue many entries at once (imports, benchmarks); returns how many were queued."""
+    now = timezone.now()
+    rows = [_entry(draft, now) for draft in drafts]
+    Entry.objects.bulk_create(rows, batch_size=batch)
+    if rows:
+        transaction.on_commit(_schedule_integration)
+    return len(rows)
+
+
+def _schedule_integration() -> None:
+    from kitobxon.ledger import tasks
+
+    tasks.integrate_entries()
+
+
+def _head() -> TreeHead:
+    TreeHead.objects.bulk_create(
+        [TreeHead(pk=1, size=0, root_hash=merkle.EMPTY_ROOT)], ignore_conflicts=True
+    )
+    return TreeHead.objects.select_for_update().get(pk=1)
+
+
+def stored_nodes(keys_: Iterable[merkle.NodeKey]) -> dict[merkle.NodeKey, bytes]:
+    """The hashes of the given perfect subtrees, from Entry (leaves) and Node (the rest)."""
+    wanted = set(keys_)
+    leaves = [index for level, index in wanted if level == 0]
+    inner = {node_key(level, index): (level, index) for level, index in wanted if level}
+    found: dict[merkle.NodeKey, bytes] = {}
+    if leaves:
+        for index, value in Entry.objects.filter(leaf_index__in=leaves).values_list(
+            "leaf_index", "leaf_hash"
+        ):
+            found[(0, int(index or 0))] = bytes(value)
+    if inner:
+        for key, value in Node.objects.filter(key__in=list(inner)).values_list("key", "hash"):
+            found[inner[key]] = bytes(value)
+    missing = wanted - found.keys()
+    if missing:
+        raise LookupError(f"the tree is missing nodes {sorted(missing)[:5]}")
+    return found
+
+
+def integrate(*, batch: int = BATCH, max_batches: int | None = None) -> int:
+    """Append queued entries to the tree, oldest first; returns how many joined it."""
+    total = batches = 0
+    while max_batches is None or batches < max_batches:
+        added = _integrate_batch(batch)
+        if not added:
+            break
+        total += added
+        batches += 1
+    return total
+
+
+@transaction.atomic
+def _integrate_batch(batch: int) -> int:
+    head = _head()
+    queued = list(
+        Entry.objects.filter(leaf_index__isnull=True)
+        .order_by("id")
+        .values_list("id", "leaf_hash")[:batch]
+    )
+    if not queued:
+        return 0
+    edge_keys = merkle.root_nodes(head.size)
+    edge = stored_nodes(edge_keys)
+    tree = merkle.CompactRange(head.size, [edge[key] for key in edge_keys])
+    if head.size and tree.root() != bytes(head.root_hash):
+        raise RuntimeError("the stored tree does not match its head; run `kitobxon ledger verify`")
+    nodes: list[tuple[int, bytes]] = []
+    positions: list[tuple[int, int]] = []
+
+    def keep(level: int, index: int, value: bytes) -> None:
+        nodes.append((node_key(level, index), value))
+
+    for entry_id, leaf in queued:
+        positions.append((tree.size, entry_id))
+        tree.append(bytes(leaf), keep)
+    entry_table, node_table = Entry._meta.db_table, Node._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {entry_table} SET leaf_index = %s WHERE id = %s", positions)  # noqa: S608
+        cursor.executemany(f"INSERT INTO {node_table} (key, hash) VALUES (%s, %s)", nodes)  # noqa: S608
+    head.size = tree.size
+    head.root_hash = tree.root()
+    head.save(update_fields=["size", "root_hash", "updated_at"])
+    return len(queued)
