@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("kitobxon.accounts.urls")),
     path("", include("kitobxon.catalogue.urls")),
     path("", include("kitobxon.search.urls")),
+    path("", include("kitobxon.ledger.urls")),
     path("api/", api.urls),
     path("staff/", admin.site.urls),
     path("healthz", core_views.healthz, name="healthz"),

@@ -29,6 +29,7 @@ COMMANDS: dict[str, SubCommand] = {
     "export": SubCommand("export", "export records in the same formats"),
     "reindex": SubCommand("reindex", "rebuild the search index from the database"),
     "search": SubCommand("search", "search the library from the command line"),
+    "ledger": SubCommand("ledger", "the integrity ledger: verify, checkpoint, witness"),
 }
 
 USAGE = """usage: kitobxon COMMAND [options]

@@ -1,0 +1,1 @@
+"""The ledger's pages: published checkpoints and key, "is this file authentic?", reports."""
