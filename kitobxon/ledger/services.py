@@ -127,6 +127,30 @@ def record(
     return entry
 
 
+def register_file(
+    *,
+    subject: str,
+    path: str,
+    sha256: str,
+    size: int,
+    record: str = "",
+    metadata_sha256: str = "",
+    replaces: bool = False,
+) -> Entry:
+    """Register a stored file's bytes, so fixity checks and readers can prove them authentic.
+
+    ``path`` is the file's name in the default storage, ``record`` the subject of the record it
+    belongs to ("record:12"). A new version of the same subject is a ``file.replaced`` entry.
+    """
+    data: dict[str, Any] = {"path": path, "size": size}
+    if record:
+        data["record"] = record
+    if metadata_sha256:
+        data["metadata_sha256"] = metadata_sha256
+    kind = "file.replaced" if replaces else "file.registered"
+    return record(kind, subject=subject, data=data, sha256=sha256)
+
+
 def record_many(drafts: Iterable[Draft], *, batch: int = BATCH) -> int:
     """Queue many entries at once (imports, benchmarks); returns how many were queued."""
     now = timezone.now()
