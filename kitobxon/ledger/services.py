@@ -133,18 +133,18 @@ def register_file(
     path: str,
     sha256: str,
     size: int,
-    record: str = "",
+    belongs_to: str = "",
     metadata_sha256: str = "",
     replaces: bool = False,
 ) -> Entry:
     """Register a stored file's bytes, so fixity checks and readers can prove them authentic.
 
-    ``path`` is the file's name in the default storage, ``record`` the subject of the record it
-    belongs to ("record:12"). A new version of the same subject is a ``file.replaced`` entry.
+    ``path`` is the file's name in the default storage, ``belongs_to`` the subject of the record
+    it belongs to ("record:12"), kept in the entry's data as ``record``. A new version of the same subject is a ``file.replaced`` entry.
     """
     data: dict[str, Any] = {"path": path, "size": size}
-    if record:
-        data["record"] = record
+    if belongs_to:
+        data["record"] = belongs_to
     if metadata_sha256:
         data["metadata_sha256"] = metadata_sha256
     kind = "file.replaced" if replaces else "file.registered"
