@@ -27,4 +27,5 @@ class CatalogueConfig(AppConfig):
             "catalogue.add_importjob",
             "search.search_everything",
             "search.view_zeroresultquery",
+            "ledger.view_ledger_reports",
         )

@@ -41,6 +41,7 @@ from kitobxon.catalogue.models import (
 from kitobxon.core import bulk
 from kitobxon.core.audit import record as audit
 from kitobxon.core.models import AuditEvent
+from kitobxon.ledger import services as ledger
 from kitobxon.search import indexing
 
 # The descriptive fields a RecordData carries onto a Record, compared for the audit trail.
@@ -308,12 +309,13 @@ def save_records(
         subjects = _subjects(batch)
 
         results: list[Saved | None] = [None] * len(batch)
+        prints: dict[int, str] = {}
         creates: list[tuple[int, list[Any]]] = []
         updates: list[tuple[int, Record, dict[str, list[Any]]]] = []
         for position, (data, record) in enumerate(zip(batch, existing, strict=True)):
             if position in superseded:
                 continue
-            print_ = fingerprint(data)
+            print_ = prints[position] = fingerprint(data)
             if record is not None:
                 if record.fingerprint == print_ and (record.status == status or targets):
                     results[position] = Saved(
@@ -417,6 +419,17 @@ def save_records(
             ["at", "actor", "action", "object_type", "object_id", "changes"],
             events,
         )
+        published = [
+            ledger.Draft(
+                "metadata.published",
+                subject=f"record:{record_id}",
+                data={"fingerprint": prints[position]},
+                at=now,
+            )
+            for position, record_id, created in saved
+            if (status if created else loaded[position].status) == RecordStatus.PUBLISHED
+        ]
+        ledger.record_many(published)
         republished = [r.pk for _p, r, _c in updates if r.status == RecordStatus.PUBLISHED]
         if republished:
             Tombstone.objects.filter(record_id__in=republished).delete()
@@ -507,6 +520,20 @@ def set_status(record: Record, status: str, *, by: User | None, reason: str = ""
             Tombstone.objects.filter(record_id=record.pk).delete()
         audit("record.status_changed", record, by=by, changes={"status": [before, status]})
         indexing.enqueue("record", [record.pk])
+        if status == RecordStatus.PUBLISHED and before != status:
+            ledger.record(
+                "metadata.published",
+                subject=f"record:{record.pk}",
+                data={"fingerprint": record.fingerprint},
+                at=record.modified_at,
+            )
+        elif before == RecordStatus.PUBLISHED and status != before:
+            ledger.record(
+                "metadata.withdrawn",
+                subject=f"record:{record.pk}",
+                data={"status": status, "reason": reason or status},
+                at=record.modified_at,
+            )
     return record
 
 
@@ -527,5 +554,12 @@ def delete_record(record: Record, *, by: User | None, reason: str = "") -> Tombs
         )
         audit("record.deleted", record, by=by, changes={"title": record.title})
         indexing.enqueue("record", [record.pk])
+        if record.status == RecordStatus.PUBLISHED:
+            ledger.record(
+                "metadata.withdrawn",
+                subject=f"record:{record.pk}",
+                data={"status": "deleted", "reason": reason or "deleted"},
+                at=now,
+            )
         record.delete()
     return tombstone
