@@ -293,6 +293,8 @@ STATICFILES_DIRS = [
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
     ("vendor/alpinejs", NODE_MODULES / "alpinejs" / "dist"),
     ("vendor/chartjs", NODE_MODULES / "chart.js" / "dist"),
+    ("vendor/noble-ed25519", NODE_MODULES / "@noble" / "ed25519"),
+    ("vendor/noble-hashes", NODE_MODULES / "@noble" / "hashes"),
 ]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

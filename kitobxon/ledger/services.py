@@ -140,7 +140,8 @@ def register_file(
     """Register a stored file's bytes, so fixity checks and readers can prove them authentic.
 
     ``path`` is the file's name in the default storage, ``belongs_to`` the subject of the record
-    it belongs to ("record:12"), kept in the entry's data as ``record``. A new version of the same subject is a ``file.replaced`` entry.
+    it belongs to ("record:12"), kept in the entry's data as ``record``. A new version of the
+    same subject is a ``file.replaced`` entry.
     """
     data: dict[str, Any] = {"path": path, "size": size}
     if belongs_to:
