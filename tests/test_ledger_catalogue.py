@@ -61,3 +61,15 @@ def test_a_failed_change_leaves_no_entry() -> None:
         services.set_status(record, RecordStatus.WITHDRAWN, by=None)
         raise RuntimeError("interrupted")
     assert _kinds(f"record:{record.pk}") == ["metadata.published"]
+
+
+def test_the_ledger_names_published_records_only() -> None:
+    from kitobxon.ledger import subjects
+
+    record = make_record(title="Kecha va kunduz")
+    described = subjects.describe(f"record:{record.pk}")
+    assert described is not None
+    assert (described.title, described.url) == ("Kecha va kunduz", f"/records/{record.pk}/")
+    services.set_status(record, RecordStatus.DRAFT, by=None)
+    assert subjects.describe(f"record:{record.pk}") is None
+    assert subjects.describe("record:abc") is None

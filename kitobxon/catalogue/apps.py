@@ -10,10 +10,13 @@ class CatalogueConfig(AppConfig):
     def ready(self) -> None:
         from kitobxon.accounts.models import Role
         from kitobxon.accounts.roles import grant
+        from kitobxon.catalogue.queries import describe_for_ledger
         from kitobxon.catalogue.search import SOURCE
+        from kitobxon.ledger import subjects
         from kitobxon.search.registry import register
 
         register(SOURCE)
+        subjects.register("record", describe_for_ledger)
 
         grant(
             Role.LIBRARIAN,

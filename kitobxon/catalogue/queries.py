@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
 
 from kitobxon.accounts.models import User
 from kitobxon.accounts.queries import is_librarian
@@ -31,6 +32,7 @@ from kitobxon.catalogue.models import (
     Record,
     RecordStatus,
 )
+from kitobxon.ledger.subjects import Described
 
 AnyUser = User | AnonymousUser
 
@@ -206,3 +208,20 @@ def to_data(record: Record) -> RecordData:
         source_format=record.source_format,
         source_data=bytes(record.source_data or b""),
     )
+
+
+def describe_for_ledger(record_id: str) -> Described | None:
+    """A published record's title and page, for ledger entries about ``record:<id>``.
+
+    The ledger is public, so it names only what every reader may see.
+    """
+    if not record_id.isdigit():
+        return None
+    title = (
+        Record.objects.filter(pk=int(record_id), status=RecordStatus.PUBLISHED)
+        .values_list("title", flat=True)
+        .first()
+    )
+    if title is None:
+        return None
+    return Described(title, reverse("catalogue:record", args=[int(record_id)]))
