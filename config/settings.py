@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "kitobxon.search",
     "kitobxon.ledger",
     "kitobxon.catalogue",
+    "kitobxon.circulation",
     "kitobxon.demo",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -184,6 +185,15 @@ CATALOGUE_MATCH_KEY = os.environ.get("KITOBXON_MATCH_KEY", "title-author-year")
 ITEM_BARCODE_PREFIX = os.environ.get("KITOBXON_ITEM_PREFIX", "3")
 IMPORT_DIR = DATA_DIR / "imports"
 MEDIA_URL = "/media/"
+
+# --- Circulation -----------------------------------------------------------------------------
+# Amounts are in so'm (UZS). A reader who owes more than the threshold may not borrow or renew.
+CIRCULATION_FINE_BLOCK_THRESHOLD = os.environ.get("KITOBXON_FINE_BLOCK_THRESHOLD", "20000")
+# Charged for a lost copy whose price the catalogue does not know.
+CIRCULATION_LOST_ITEM_FEE = os.environ.get("KITOBXON_LOST_ITEM_FEE", "100000")
+# Open days a trapped hold waits on the hold shelf; days a waiting hold lives by default.
+CIRCULATION_HOLD_PICKUP_DAYS = int(os.environ.get("KITOBXON_HOLD_PICKUP_DAYS", "7"))
+CIRCULATION_HOLD_EXPIRY_DAYS = int(os.environ.get("KITOBXON_HOLD_EXPIRY_DAYS", "180"))
 
 # --- Accounts and security -------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

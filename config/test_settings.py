@@ -24,3 +24,16 @@ HUEY = {**HUEY, "immediate": True}
 # Argon2 is slow on purpose; test_passwords_are_stored_with_argon2 checks it once.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 API_THROTTLE_ANONYMOUS = API_THROTTLE_USER = "100000/m"
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file in the throw-away data directory rather than shared-cache memory: race tests run
+    # real threads, and shared-cache SQLite fails ("table is locked") where a file in WAL mode
+    # queues writers behind busy_timeout as production does.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.path.join(os.environ["KITOBXON_DATA_DIR"], "test.sqlite3")
+    }
+    # A throw-away database need not survive a power cut: skip the fsyncs.
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["init_command"] = options.get("init_command", "").replace(
+        "synchronous=NORMAL", "synchronous=OFF"
+    )

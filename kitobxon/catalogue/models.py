@@ -55,6 +55,14 @@ class ItemStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
+class LoanType(models.TextChoices):
+    """How a copy may be lent; circulation's loan rules are keyed on it."""
+
+    STANDARD = "standard", _("Standard loan")
+    SHORT_LOAN = "short_loan", _("Short loan")
+    REFERENCE = "reference", _("Reference (not for loan)")
+
+
 class Branch(models.Model):
     """A library building or service point that holds copies."""
 
@@ -254,6 +262,9 @@ class Item(models.Model):
     shelf_location = models.CharField(_("shelf location"), max_length=200, blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=ItemStatus.choices, default=ItemStatus.AVAILABLE
+    )
+    loan_type = models.CharField(
+        _("loan type"), max_length=16, choices=LoanType.choices, default=LoanType.STANDARD
     )
     acquired_on = models.DateField(_("acquired on"), null=True, blank=True)
     price = models.DecimalField(_("price"), max_digits=12, decimal_places=2, null=True, blank=True)

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from kitobxon.accounts import demo as accounts_demo
 from kitobxon.catalogue import demo as catalogue_demo
+from kitobxon.circulation import demo as circulation_demo
 from kitobxon.search import indexing
 
 
@@ -21,6 +22,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         users = accounts_demo.load()
         catalogue = catalogue_demo.load()
+        circulation = circulation_demo.load()
         indexed = indexing.reindex()
         logins = [
             {
@@ -36,7 +38,12 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(
                 json.dumps(
-                    {"users": logins, "catalogue": catalogue, "indexed": indexed},
+                    {
+                        "users": logins,
+                        "catalogue": catalogue,
+                        "circulation": circulation,
+                        "indexed": indexed,
+                    },
                     ensure_ascii=False,
                     indent=2,
                 )

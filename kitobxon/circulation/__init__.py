@@ -1,0 +1,1 @@
+"""Circulation: loan rules, the calendar, loans, renewals, holds and fines."""

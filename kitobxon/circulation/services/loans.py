@@ -1,0 +1,351 @@
+"""The lending desk: check-out, check-in, renewal, lost, damaged and claims-returned.
+
+Each service owns its transaction and locks what it reads before writing, in one order for
+all circulation services: reader → record → item → loan → hold. The ledger entry ("loan",
+"return", "renewal") is queued in the same transaction, so it exists exactly when the change
+commits. Reading history: after the return a loan forgets its reader (``patron`` cleared; the
+segment, copy and dates stay for statistics) unless the reader opted in to keep it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kitobxon.accounts.models import User
+from kitobxon.catalogue.models import Branch, Item, ItemStatus, LoanType
+from kitobxon.circulation import calendar, queries, rules
+from kitobxon.circulation.errors import (
+    HoldWaiting,
+    InvalidAmount,
+    InvalidTransition,
+    ItemNotAvailable,
+    ItemNotForLoan,
+    ItemOnHoldForAnother,
+    LoanLimitReached,
+    OverdueTooLong,
+    RenewalLimitReached,
+)
+from kitobxon.circulation.models import (
+    ANY,
+    TRAPPED_HOLD_STATES,
+    Charge,
+    ChargeKind,
+    Hold,
+    HoldState,
+    Loan,
+    LoanState,
+    PeriodUnit,
+    Transit,
+)
+from kitobxon.circulation.services import fines
+from kitobxon.circulation.services._common import audit, move_item
+from kitobxon.circulation.services.holds import Routed, fulfil, lock_record, route_item
+from kitobxon.circulation.services.readers import ensure_may_borrow
+from kitobxon.circulation.states import LoanEvent, next_loan_state
+from kitobxon.ledger import services as ledger
+
+
+def _lock_item(item_id: int) -> Item:
+    return Item.objects.select_for_update().select_related("branch").get(pk=item_id)
+
+
+def _hold_to_fulfil(item: Item, patron: User) -> Hold | None:
+    """The reader's own hold this copy meets, if any; refused when the copy is kept for, or
+    needed by, readers ahead of them in the queue."""
+    trapped = (
+        Hold.objects.select_for_update()
+        .filter(trapped_item=item, state__in=TRAPPED_HOLD_STATES)
+        .first()
+    )
+    if trapped is not None:
+        if trapped.patron_id != patron.pk:
+            raise ItemOnHoldForAnother()
+        if trapped.state != HoldState.READY:
+            raise ItemNotAvailable()
+        return trapped
+    if item.status != ItemStatus.AVAILABLE:
+        return None
+    queue = list(
+        Hold.objects.filter(record_id=item.record_id, state=HoldState.WAITING)
+        .filter(Q(item__isnull=True) | Q(item=item))
+        .order_by("id")
+    )
+    own = next((h for h in queue if h.patron_id == patron.pk), None)
+    ahead = [h for h in queue if h.patron_id != patron.pk and (own is None or h.pk < own.pk)]
+    if ahead:
+        on_shelf = (
+            Item.objects.filter(record_id=item.record_id, status=ItemStatus.AVAILABLE)
+            .exclude(loan_type=LoanType.REFERENCE)
+            .count()
+        )
+        if len(ahead) >= on_shelf:
+            raise ItemOnHoldForAnother()
+    if own is None:
+        return None
+    return Hold.objects.select_for_update().get(pk=own.pk)
+
+
+def check_out(
+    item: Item,
+    patron: User,
+    *,
+    by: User | None,
+    at: datetime | None = None,
+    branch: Branch | None = None,
+) -> Loan:
+    """Lend ``item`` to ``patron`` at ``branch`` (the copy's own branch by default).
+
+    Refused, in this order: the reader is blocked (inactive, expired card, fines, a
+    librarian's note); the copy is for reference only; it is kept for another reader's hold;
+    it is not available; the reader has reached the rule's limit.
+    """
+    at = at or timezone.now()
+    with transaction.atomic():
+        reader = User.objects.select_for_update().get(pk=patron.pk)
+        ensure_may_borrow(reader, timezone.localdate(at))
+        locked = _lock_item(item.pk)
+        if not rules.is_lendable(locked):
+            raise ItemNotForLoan()
+        hold = _hold_to_fulfil(locked, reader)
+        if hold is None and locked.status != ItemStatus.AVAILABLE:
+            raise ItemNotAvailable()
+        rule = rules.rule_for_item(reader.segment, locked)
+        out = Loan.objects.filter(patron=reader, state=LoanState.ACTIVE)
+        if rule.loan_type != ANY:
+            out = out.filter(item__loan_type=rule.loan_type)
+        if out.count() >= rule.max_items:
+            raise LoanLimitReached(
+                _("The reader already has %(limit)d items on loan, the most allowed.")
+                % {"limit": rule.max_items}
+            )
+        desk = branch or locked.branch
+        due_at = calendar.for_branch(desk).due_at(at, rule.loan_period, rule.period_unit)
+        try:
+            with transaction.atomic():
+                loan = Loan.objects.create(
+                    item=locked,
+                    patron=reader,
+                    segment=reader.segment,
+                    branch=desk,
+                    loaned_at=at,
+                    due_at=due_at,
+                )
+        except IntegrityError as error:  # another desk lent it first
+            raise ItemNotAvailable() from error
+        if hold is not None:
+            fulfil(hold, locked, at=at)
+        move_item(locked, ItemStatus.ON_LOAN, by=by)
+        audit(
+            "loan.checked_out",
+            loan,
+            by=by,
+            reader_id=reader.pk,
+            changes={"item": locked.barcode, "due": due_at.isoformat()},
+        )
+        ledger.record(
+            "loan",
+            subject=f"loan:{loan.pk}",
+            data={"item": locked.barcode, "due": due_at.isoformat()},
+            reader=reader,
+            at=at,
+        )
+    return loan
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    """What a check-in did: the loan it closed, the fine charged, and where the copy went."""
+
+    loan: Loan | None
+    fine: Decimal
+    routed: Routed
+
+
+def check_in(item: Item, *, by: User | None, branch: Branch, at: datetime | None = None) -> CheckIn:
+    """Take a copy back at ``branch``: close its loan (charging any overdue fine), then send
+    it to the next reader waiting, home in transit, or back on the shelf. Checking in a copy
+    with no loan (from the pick list, in transit, repaired) only routes it."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        lock_record(item.record_id)
+        locked = _lock_item(item.pk)
+        loan = (
+            Loan.objects.select_for_update()
+            .filter(item=locked)
+            .exclude(state=LoanState.RETURNED)
+            .order_by("-id")
+            .first()
+        )
+        fine = Decimal(0)
+        if loan is not None:
+            loan.item = locked
+            fine = _close_loan(loan, by=by, at=at)
+        Transit.objects.filter(item=locked, received_at__isnull=True).update(received_at=at)
+        routed = route_item(locked, branch=branch, by=by, at=at)
+    return CheckIn(loan, fine, routed)
+
+
+def _close_loan(loan: Loan, *, by: User | None, at: datetime) -> Decimal:
+    state = loan.state
+    loan.state = next_loan_state(state, LoanEvent.CHECK_IN)
+    fine = Decimal(0)
+    if state == LoanState.ACTIVE:
+        fine = fines.charge_overdue(loan, until=at, by=by)
+    elif state == LoanState.CLAIMS_RETURNED and loan.claimed_at:
+        fine = fines.charge_overdue(loan, until=loan.claimed_at, by=by)
+    reader = loan.patron_id
+    loan.returned_at = at
+    fields = ["state", "returned_at"]
+    if reader is not None and not queries.keeps_history(reader):
+        loan.patron = None
+        fields.append("patron")
+    loan.save(update_fields=fields)
+    audit("loan.returned", loan, by=by, reader_id=None, changes={"fine": str(fine)})
+    ledger.record(
+        "return",
+        subject=f"loan:{loan.pk}",
+        data={"item": loan.item.barcode, "returned": at.isoformat()},
+        reader=reader,
+        at=at,
+    )
+    return fine
+
+
+def renew(loan: Loan, *, by: User | None, at: datetime | None = None) -> Loan:
+    """Extend a loan by the rule's renewal period, by the reader online or at the desk.
+
+    Refused when the loan is not active, the reader is blocked, the renewal limit is
+    reached, another reader waits for the title, or it is overdue by more than the rule
+    allows. Renewing an overdue loan charges the fine so far.
+    """
+    at = at or timezone.now()
+    with transaction.atomic():
+        lock_record(loan.item.record_id)
+        item = _lock_item(loan.item_id)
+        locked = Loan.objects.select_for_update().get(pk=loan.pk)
+        locked.item = item
+        state = next_loan_state(locked.state, LoanEvent.RENEW)
+        if locked.patron_id is None:  # only a returned loan has forgotten its reader
+            raise InvalidTransition()
+        reader = User.objects.get(pk=locked.patron_id)
+        ensure_may_borrow(reader, timezone.localdate(at))
+        rule = rules.rule_for(locked.segment, item.loan_type, item.branch_id)
+        if locked.renewals >= rule.renewals_allowed:
+            raise RenewalLimitReached()
+        waiting = (
+            Hold.objects.filter(record_id=item.record_id, state=HoldState.WAITING)
+            .filter(Q(item__isnull=True) | Q(item=item))
+            .exclude(patron=reader)
+        )
+        if waiting.exists():
+            raise HoldWaiting()
+        if at - locked.due_at > timedelta(days=rule.renew_overdue_days):
+            raise OverdueTooLong()
+        fines.charge_overdue(locked, until=at, by=by)
+        start = at if rule.period_unit == PeriodUnit.HOURS else max(at, locked.due_at)
+        locked.due_at = calendar.for_branch(locked.branch_id).due_at(
+            start, rule.renewal_period, rule.period_unit
+        )
+        locked.state = state
+        locked.renewals += 1
+        locked.renewed_at = at
+        locked.save(update_fields=["state", "due_at", "renewals", "renewed_at"])
+        audit(
+            "loan.renewed",
+            locked,
+            by=by,
+            reader_id=reader.pk,
+            changes={"due": locked.due_at.isoformat(), "renewals": locked.renewals},
+        )
+        ledger.record(
+            "renewal",
+            subject=f"loan:{locked.pk}",
+            data={
+                "item": item.barcode,
+                "due": locked.due_at.isoformat(),
+                "renewals": locked.renewals,
+            },
+            reader=reader,
+            at=at,
+        )
+    return locked
+
+
+def mark_lost(loan: Loan, *, by: User | None, at: datetime | None = None) -> Loan:
+    """The reader (or the library) declares the copy lost: the overdue fine so far and the
+    copy's price (or the library's lost-copy fee) are charged, and the copy is marked lost."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        item = _lock_item(loan.item_id)
+        locked = Loan.objects.select_for_update().get(pk=loan.pk)
+        locked.item = item
+        state = locked.state
+        locked.state = next_loan_state(state, LoanEvent.DECLARE_LOST)
+        if state == LoanState.ACTIVE:
+            fines.charge_overdue(locked, until=at, by=by)
+        locked.lost_at = at
+        locked.save(update_fields=["state", "lost_at"])
+        if locked.patron_id is not None:
+            fee = item.price or Decimal(settings.CIRCULATION_LOST_ITEM_FEE)
+            fines.charge(
+                locked.patron_id, ChargeKind.LOST, fee, by=by, loan=locked, note=item.barcode
+            )
+        move_item(item, ItemStatus.LOST, by=by)
+        audit("loan.lost", locked, by=by, reader_id=None)
+    return locked
+
+
+def claims_returned(loan: Loan, *, by: User | None, at: datetime | None = None) -> Loan:
+    """The reader says they returned the copy and the library cannot find it. The loan stops
+    counting against the reader's limit and stops accruing fines while the copy is sought."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        item = _lock_item(loan.item_id)
+        locked = Loan.objects.select_for_update().get(pk=loan.pk)
+        locked.item = item
+        locked.state = next_loan_state(locked.state, LoanEvent.CLAIM_RETURNED)
+        locked.claimed_at = at
+        locked.save(update_fields=["state", "claimed_at"])
+        audit("loan.claims_returned", locked, by=by, reader_id=None)
+    return locked
+
+
+def mark_damaged(
+    item: Item,
+    *,
+    by: User | None,
+    note: str,
+    amount: Decimal | None = None,
+    charge_to: User | None = None,
+) -> Charge | None:
+    """Record damage to a copy. A copy on the shelf goes for repair (checking it in later
+    returns it to circulation); ``amount`` is charged to ``charge_to`` or else to the reader
+    who has the copy on loan."""
+    with transaction.atomic():
+        locked = _lock_item(item.pk)
+        loan = Loan.objects.filter(item=locked, state=LoanState.ACTIVE).first()
+        reader_id = charge_to.pk if charge_to else (loan.patron_id if loan else None)
+        line = None
+        if amount is not None:
+            if reader_id is None:
+                raise InvalidAmount(_("Choose the reader to charge for the damage."))
+            line = fines.charge(
+                reader_id,
+                ChargeKind.DAMAGE,
+                amount,
+                by=by,
+                loan=loan,
+                note=f"{locked.barcode}: {note}",
+            )
+        if locked.status == ItemStatus.AVAILABLE:
+            move_item(locked, ItemStatus.IN_REPAIR, by=by)
+        audit("item.damaged", locked, by=by, reader_id=None, changes={"note": note})
+    return line
