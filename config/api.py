@@ -12,6 +12,7 @@ from ninja.throttling import AnonRateThrottle, AuthRateThrottle
 from kitobxon.accounts.api import router as accounts_router
 from kitobxon.catalogue.api import READ_AUTH
 from kitobxon.catalogue.api import router as catalogue_router
+from kitobxon.circulation.api import router as circulation_router
 from kitobxon.ledger.api import router as ledger_router
 from kitobxon.search.api import router as search_router
 
@@ -30,6 +31,7 @@ api.add_router("/", accounts_router)
 api.add_router("/", catalogue_router)
 api.add_router("/", search_router, auth=READ_AUTH)
 api.add_router("/", ledger_router)
+api.add_router("/", circulation_router)
 
 
 def _error(request: HttpRequest, status: int, message: str, **extra: object) -> HttpResponse:

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("kitobxon.catalogue.urls")),
     path("", include("kitobxon.search.urls")),
     path("", include("kitobxon.ledger.urls")),
+    path("", include("kitobxon.circulation.urls")),
     path("api/", api.urls),
     path("staff/", admin.site.urls),
     path("healthz", core_views.healthz, name="healthz"),

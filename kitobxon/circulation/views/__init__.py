@@ -1,0 +1,1 @@
+"""Circulation pages: the lending desk for staff, and the reader's own account."""
