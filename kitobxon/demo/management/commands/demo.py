@@ -10,6 +10,8 @@ from django.core.management.base import BaseCommand, CommandParser
 from kitobxon.accounts import demo as accounts_demo
 from kitobxon.catalogue import demo as catalogue_demo
 from kitobxon.circulation import demo as circulation_demo
+from kitobxon.ledger import checkpoints
+from kitobxon.ledger import queries as ledger_queries
 from kitobxon.search import indexing
 
 
@@ -24,6 +26,8 @@ class Command(BaseCommand):
         catalogue = catalogue_demo.load()
         circulation = circulation_demo.load()
         indexed = indexing.reindex()
+        checkpoints.make_checkpoint(force=True)
+        ledger = ledger_queries.head().size
         logins = [
             {
                 "email": user.email,
@@ -43,6 +47,7 @@ class Command(BaseCommand):
                         "catalogue": catalogue,
                         "circulation": circulation,
                         "indexed": indexed,
+                        "ledger_entries": ledger,
                     },
                     ensure_ascii=False,
                     indent=2,
@@ -53,7 +58,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Demo library loaded: {catalogue['records']} records "
             f"({catalogue['copies_added']} copies added), "
-            f"{created} new accounts, {len(logins)} in all; {indexed} entries indexed."
+            f"{created} new accounts, {len(logins)} in all; {indexed} entries indexed; "
+            f"{ledger} ledger entries under a signed checkpoint."
         )
         self.stdout.write(f"Every demo account's password: {accounts_demo.DEMO_PASSWORD}")
         for login in logins:

@@ -63,8 +63,8 @@ def problem_line(problem: Problem) -> str:
 def summary(report: Report) -> str:
     counts = report.counts
     checked = _(
-        "Checked %(entries)s entries, %(nodes)s nodes, %(checkpoints)s checkpoints "
-        "(%(cosignatures)s cosignatures) and %(files)s files in %(seconds).1f s."
+        "Checked in %(seconds).1f s — entries: %(entries)s, nodes: %(nodes)s, "
+        "checkpoints: %(checkpoints)s, cosignatures: %(cosignatures)s, files: %(files)s."
     ) % {
         "entries": f"{counts['entries']:,}",
         "nodes": f"{counts['nodes']:,}",
