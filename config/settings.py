@@ -256,6 +256,8 @@ EMAIL_HOST = os.environ.get("KITOBXON_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("KITOBXON_EMAIL_PORT", "25"))
 
 LIBRARY_NAME = os.environ.get("KITOBXON_LIBRARY_NAME", "Kitobxon")
+# The library's public address, for links in e-mails sent by jobs (no request to ask).
+SITE_URL = os.environ.get("KITOBXON_SITE_URL", "").rstrip("/")
 
 # --- Languages -------------------------------------------------------------------------------
 # Django knows Uzbek Latin as "uz" but neither Uzbek Cyrillic nor Karakalpak.

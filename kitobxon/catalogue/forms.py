@@ -18,6 +18,7 @@ from kitobxon.catalogue.models import (
     Audience,
     Branch,
     ContributorRole,
+    LoanType,
     RecordStatus,
     ResourceType,
 )
@@ -243,6 +244,14 @@ class ItemForm(forms.Form):
         help_text=_("With an empty barcode, this many copies are added."),
     )
     call_number = forms.CharField(label=_("Call number"), max_length=100, required=False)
+    loan_type = forms.TypedChoiceField(
+        label=_("Loan type"),
+        choices=LoanType.choices,
+        initial=LoanType.STANDARD,
+        required=False,
+        empty_value=LoanType.STANDARD,
+        help_text=_("Which loan rules apply. Reference copies are never lent."),
+    )
     shelf_location = forms.CharField(label=_("Shelf location"), max_length=200, required=False)
     acquired_on = forms.DateField(
         label=_("Acquired on"), required=False, widget=forms.DateInput(attrs={"type": "date"})

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from kitobxon.accounts.queries import is_librarian
-from kitobxon.catalogue import importing, queries, services, tasks
+from kitobxon.catalogue import importing, panels, queries, services, tasks
 from kitobxon.catalogue.errors import CatalogueError
 from kitobxon.catalogue.forms import ImportForm, ItemForm, RecordForm
 from kitobxon.catalogue.jsonld import json_ld
@@ -71,6 +71,7 @@ def record_detail(request: HttpRequest, record_id: int) -> HttpResponse:
                 "</", "<\\/"
             ),
             "is_librarian": is_librarian(request.user),
+            "panels": panels.record_panels(request, record),
         },
     )
 
@@ -220,6 +221,7 @@ def item_create(request: HttpRequest, record_id: int) -> HttpResponse:
                     acquired_on=d["acquired_on"],
                     price=d["price"],
                     notes=d["notes"],
+                    loan_type=d["loan_type"],
                 )
                 for _n in range(count)
             ]

@@ -13,9 +13,14 @@ class CirculationConfig(AppConfig):
         from kitobxon.accounts import privacy
         from kitobxon.accounts.models import Role
         from kitobxon.accounts.roles import grant
+        from kitobxon.catalogue.panels import register_record_panel
+        from kitobxon.circulation import notices, tasks
         from kitobxon.circulation.privacy import SECTION
+        from kitobxon.circulation.views.account import hold_panel
 
         privacy.register(SECTION)
+        register_record_panel(hold_panel)
+        notices.subscribe(tasks.email_notice)
         grant(
             Role.LIBRARIAN,
             *(f"circulation.view_{model}" for model in ("loan", "hold", "charge", "transit")),

@@ -499,3 +499,28 @@ class ReaderPreference(models.Model):
 
     def __str__(self) -> str:
         return str(self.patron)
+
+
+class SentNotice(models.Model):
+    """That the daily job already sent one reminder, so a rerun never sends it twice.
+
+    It names the loan or hold (``subject``) but never the reader: a returned loan forgets its
+    reader, and this must not remember them instead.
+    """
+
+    kind = models.CharField(_("kind"), max_length=16)
+    subject = models.CharField(_("about"), max_length=64)
+    on = models.DateField(_("for the day"))
+    sent_at = models.DateTimeField(_("sent"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("sent notice")
+        verbose_name_plural = _("sent notices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "subject", "on"], name="circulation_notice_once_a_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.subject} {self.on}"

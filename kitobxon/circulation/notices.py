@@ -18,6 +18,7 @@ from django.db import transaction
 class NoticeKind(StrEnum):
     HOLD_READY = "hold_ready"
     HOLD_EXPIRED = "hold_expired"
+    HOLD_EXPIRING = "hold_expiring"
     DUE_SOON = "due_soon"
     OVERDUE = "overdue"
 

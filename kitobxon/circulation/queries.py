@@ -105,6 +105,23 @@ def hold_position(hold: Hold) -> int | None:
     return ahead + 1
 
 
+def hold_positions(holds: list[Hold]) -> dict[int, int]:
+    """``hold_position`` for several holds in one query: hold id → place in its queue."""
+    records = {h.record_id for h in holds if h.state in QUEUED_HOLD_STATES}
+    queues: dict[int, list[int]] = {}
+    for record_id, hold_id in (
+        Hold.objects.filter(record_id__in=records, state__in=QUEUED_HOLD_STATES)
+        .order_by("id")
+        .values_list("record_id", "id")
+    ):
+        queues.setdefault(record_id, []).append(hold_id)
+    return {
+        h.pk: queues[h.record_id].index(h.pk) + 1
+        for h in holds
+        if h.state in QUEUED_HOLD_STATES and h.pk in queues.get(h.record_id, [])
+    }
+
+
 def balance(patron: User | int) -> Decimal:
     """What the reader owes in so'm: the sum of their money lines (never a stored number)."""
     patron_id = patron if isinstance(patron, int) else patron.pk

@@ -16,6 +16,7 @@ from kitobxon.catalogue.models import (
     Branch,
     Item,
     ItemStatus,
+    LoanType,
     Record,
 )
 from kitobxon.core.audit import record as audit
@@ -43,8 +44,10 @@ def add_item(
     acquired_on: date | None = None,
     price: Decimal | None = None,
     notes: str = "",
+    loan_type: str = LoanType.STANDARD,
 ) -> Item:
-    """Add a copy; without a barcode, one is generated."""
+    """Add a copy; without a barcode, one is generated. ``loan_type`` decides which loan
+    rules apply (reference copies are never lent)."""
     for _attempt in range(5):
         code = barcode.strip() or new_barcode()
         try:
@@ -58,6 +61,7 @@ def add_item(
                     acquired_on=acquired_on,
                     price=price,
                     notes=notes,
+                    loan_type=loan_type,
                 )
                 audit("item.created", item, by=by, changes={"record": record.pk, "barcode": code})
                 indexing.enqueue("record", [record.pk])
@@ -68,7 +72,15 @@ def add_item(
     raise BarcodeTaken()
 
 
-ITEM_FIELDS = ("call_number", "branch", "shelf_location", "acquired_on", "price", "notes")
+ITEM_FIELDS = (
+    "call_number",
+    "branch",
+    "shelf_location",
+    "acquired_on",
+    "price",
+    "notes",
+    "loan_type",
+)
 
 
 def update_item(item: Item, *, by: User | None, **fields: Any) -> Item:
