@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -162,10 +163,19 @@ def record_many(drafts: Iterable[Draft], *, batch: int = BATCH) -> int:
     return len(rows)
 
 
+INTEGRATION_SCHEDULED = "ledger:integration-scheduled"
+
+
 def _schedule_integration() -> None:
+    """Queue one integration; commits arriving before it starts ride along.
+
+    Without this every loan would add a job to the queue, and with the embedded SQLite queue
+    every web worker would wait on that one file.
+    """
     from kitobxon.ledger import tasks
 
-    tasks.integrate_entries()
+    if cache.add(INTEGRATION_SCHEDULED, 1, timeout=60):
+        tasks.integrate_entries()
 
 
 def _head() -> TreeHead:
@@ -197,6 +207,7 @@ def stored_nodes(keys_: Iterable[merkle.NodeKey]) -> dict[merkle.NodeKey, bytes]
 
 def integrate(*, batch: int = BATCH, max_batches: int | None = None) -> int:
     """Append queued entries to the tree, oldest first; returns how many joined it."""
+    cache.delete(INTEGRATION_SCHEDULED)
     total = batches = 0
     while max_batches is None or batches < max_batches:
         added = _integrate_batch(batch)
