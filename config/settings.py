@@ -279,6 +279,8 @@ django_locale.LANG_INFO.update(
 )
 django_locale.LANG_INFO["uz"]["name_local"] = "Oʻzbekcha"
 LANGUAGE_CODE = "uz"
+# Addresses for programs rather than people: they answer in the Accept-Language they are sent.
+ACCEPT_LANGUAGE_PATHS = ("/api/", "/ledger/checkpoint", "/ledger/key", "/ledger/cosignatures")
 LANGUAGES = [
     ("uz", _("Uzbek (Latin)")),
     ("uz-cyrl", _("Uzbek (Cyrillic)")),

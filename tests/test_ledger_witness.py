@@ -12,6 +12,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -21,7 +22,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from kitobxon.ledger import merkle, notes, witnessing
 from kitobxon.ledger.models import WitnessedLog
@@ -36,6 +39,21 @@ from kitobxon.ledger.models import WitnessedLog
 KITOBXON = [sys.executable, "-m", "kitobxon.cli"]
 ORIGIN_A = "a.example/ledger"
 ORIGIN_B = "b.example/ledger"
+ANY = "\x00"  # stands for a placeholder whose value the test does not know
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """The witness's checks called in this process speak English; `kitobxon` commands do not."""
+    with translation.override("en"):
+        yield
+
+
+def _said(language: str, message: str, values: Mapping[str, object]) -> re.Pattern[str]:
+    """``message`` as `gettext` words it in ``language``; a value given as ANY matches any text."""
+    with translation.override(language):
+        text = translation.gettext(message) % values
+    return re.compile(".+".join(re.escape(part) for part in text.split(ANY)))
 
 
 # --- Two real instances -----------------------------------------------------------------------
@@ -173,7 +191,9 @@ def test_a_partner_library_witnesses_our_log_and_refuses_a_forked_history(
         added = a.run("ledger", "add-witness", b_witness_key)
         serving.result()
     assert added.returncode == 0, added.stderr
-    assert "added witness b.example/ledger/witness" in added.stdout
+    assert _said(
+        settings.LANGUAGE_CODE, "Added witness %(name)s.", {"name": "b.example/ledger/witness"}
+    ).search(added.stdout)
 
     # First visit: B trusts A's key on first use, checks the signature, cosigns, posts back.
     visit = b.run("ledger", "witness", a.url, "--json")
@@ -199,7 +219,11 @@ def test_a_partner_library_witnesses_our_log_and_refuses_a_forked_history(
         again = b.run("ledger", "witness", a.url)
         assert rewritten.result()["checkpoint"]["tree_size"] == 12
     assert again.returncode == 0, again.stdout + again.stderr
-    assert "grew from 5 to 8: consistency proof verified" in again.stdout
+    assert _said(
+        settings.LANGUAGE_CODE,
+        "%(origin)s grew from %(old)s to %(size)s: consistency proof verified.",
+        {"origin": ORIGIN_A, "old": 5, "size": 8},
+    ).search(again.stdout)
     assert notes.open_note(a.get("/ledger/checkpoint"), [b_witness_key]).body.split("\n")[1] == "8"
     [(url, size, root)] = b.witnessed()
     assert (url, size) == (a.url, 8)
@@ -211,7 +235,13 @@ def test_a_partner_library_witnesses_our_log_and_refuses_a_forked_history(
     assert a2.get("/ledger/key").strip() == a_key, "the same key signs the other history"
     refused = b.run("ledger", "witness", a.url)
     assert refused.returncode == 1, refused.stdout + refused.stderr
-    assert "Fork: the tree of 12 does not extend the tree of 8 we saw" in refused.stderr
+    # `kitobxon` commands speak the library's language (LANGUAGE_CODE).
+    fork = _said(
+        settings.LANGUAGE_CODE,
+        "Fork: the tree of %(size)s does not extend the tree of %(old)s we saw (%(error)s).",
+        {"size": 12, "old": 8, "error": ANY},
+    )
+    assert fork.search(refused.stderr), refused.stderr
     assert b.witnessed() == [(a.url, 8, root)]
     assert "b.example/ledger/witness" not in a2.get("/ledger/checkpoint")
 

@@ -2,8 +2,9 @@
 
 Pages speak Uzbek unless the reader chose otherwise: the language switch (a cookie) wins,
 then the signed-in reader's preferred language. Browsers in Uzbekistan often announce
-Russian or English, so a page ignores Accept-Language; the JSON API honours it, because
-there the header is the caller's deliberate choice.
+Russian or English, so a page ignores Accept-Language; the JSON API and the other addresses
+for tools (``settings.ACCEPT_LANGUAGE_PATHS``) honour it, because there the header is the
+caller's deliberate choice.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def language_for(request: HttpRequest) -> str:
     preferred = getattr(user, "preferred_language", "") if user is not None else ""
     if preferred and (chosen := supported(preferred)):
         return chosen
-    if request.path.startswith("/api/"):
+    if request.path.startswith(tuple(settings.ACCEPT_LANGUAGE_PATHS)):
         for code, _q in trans_real.parse_accept_lang_header(
             request.headers.get("Accept-Language", "")
         ):

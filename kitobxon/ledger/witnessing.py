@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -242,7 +242,12 @@ def _base(url: str) -> str:
 def _request(
     url: str, *, data: bytes | None = None, timeout: float = TIMEOUT_SECONDS
 ) -> tuple[int, str]:
-    headers = {"User-Agent": USER_AGENT, "Accept": "text/plain, application/json"}
+    headers = {
+        "User-Agent": USER_AGENT,
+        "Accept": "text/plain, application/json",
+        # The partner's refusals come back in the language this command speaks.
+        "Accept-Language": translation.get_language() or settings.LANGUAGE_CODE,
+    }
     if data is not None:
         headers["Content-Type"] = "text/plain; charset=utf-8"
     request = urllib.request.Request(url, data=data, headers=headers)  # noqa: S310

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
@@ -300,6 +301,7 @@ def test_verify_checkpoint_catches_a_changed_note_root_or_cosignature() -> None:
 
 
 def test_the_checkpoint_page_is_404_text_until_the_first_checkpoint(client: Client) -> None:
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     response = client.get("/ledger/checkpoint")
     assert response.status_code == 404
     assert response["Content-Type"] == "text/plain; charset=utf-8"
@@ -353,6 +355,7 @@ def test_the_overview_page_shows_checkpoint_key_and_witnesses(
 
 
 def test_the_overview_page_before_any_checkpoint(client: Client) -> None:
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     response = client.get("/ledger/")
     assert response.status_code == 200
     assert b"No checkpoint has been signed yet" in response.content
@@ -425,6 +428,7 @@ def test_cosignatures_are_refused_with_a_reason(signed: Checkpoint, client: Clie
             "not our",
         ),
     ]
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     for text, status, words in cases:
         response = _post(client, text)
         assert response.status_code == status, (text, response.content)

@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from kitobxon.core.models import AuditEvent
 from kitobxon.ledger import fixity, services, tasks
@@ -30,8 +32,15 @@ URL = "/ledger/fixity/"
 @pytest.fixture(autouse=True)
 def media(settings: Any, tmp_path: Path) -> Path:
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.LANGUAGE_CODE = "en"
     return Path(settings.MEDIA_ROOT)
+
+
+def _as_the_command_says(text: str, plural: str | None = None, count: int = 1) -> str:
+    """``text`` as `kitobxon ledger fixity` words it: in the library's language, LANGUAGE_CODE."""
+    with translation.override(settings.LANGUAGE_CODE):
+        if plural is None:
+            return translation.gettext(text)
+        return translation.ngettext(text, plural, count)
 
 
 def _store(name: str, content: bytes, subject: str) -> str:
@@ -63,8 +72,11 @@ def damaged(media: Path) -> dict[str, str]:
 
 @pytest.fixture
 def reports_reader(make_user: Any) -> Any:
-    """A librarian who may read the ledger's reports (the permission is given, not assumed)."""
-    user = make_user("librarian")  # Role.LIBRARIAN, named without importing accounts
+    """A librarian who may read the ledger's reports (the permission is given, not assumed).
+
+    She reads the pages in English (her preferred language), so they are checked in English.
+    """
+    user = make_user("librarian", language="en")  # Role.LIBRARIAN, named without importing accounts
     user.user_permissions.add(Permission.objects.get(codename="view_ledger_reports"))
     return user
 
@@ -101,7 +113,8 @@ def test_the_command_stores_a_run_and_fails_on_problems(damaged: dict[str, str])
     out = io.StringIO()
     with pytest.raises(CommandError):
         call_command("ledger_fixity", stdout=out)
-    assert "theses/gone.pdf: The file is missing." in out.getvalue()
+    missing = _as_the_command_says("The file is missing.")
+    assert f"theses/gone.pdf: {missing}" in out.getvalue()
     assert FixityRun.objects.count() == 2
 
 
@@ -109,7 +122,8 @@ def test_the_command_succeeds_when_every_file_matches(media: Path) -> None:
     _store("a.txt", b"a", "file:1")
     out = io.StringIO()
     call_command("ledger_fixity", stdout=out)
-    assert "Checked 1 file." in out.getvalue()
+    checked = _as_the_command_says("Checked %(count)s file.", "Checked %(count)s files.", 1)
+    assert checked % {"count": "1"} in out.getvalue()
 
 
 def test_the_nightly_job_runs_at_half_past_three(damaged: dict[str, str]) -> None:

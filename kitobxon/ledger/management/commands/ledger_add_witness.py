@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from kitobxon.ledger import witnessing
 
@@ -24,6 +25,8 @@ class Command(BaseCommand):
         except witnessing.WitnessKeyRefused as refusal:
             raise CommandError(refusal.message) from refusal
         if added:
-            self.stdout.write(f"added witness {witness.name}")
+            self.stdout.write(_("Added witness %(name)s.") % {"name": witness.name})
         else:
-            self.stdout.write(f"witness {witness.name} was already added with this key")
+            self.stdout.write(
+                _("Witness %(name)s was already added with this key.") % {"name": witness.name}
+            )

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from kitobxon.ledger import witnessing
 
@@ -44,7 +45,7 @@ class Command(BaseCommand):
                 refusal = {"ok": False, "fork": error.fork, "error": str(error)}
                 self.stdout.write(json.dumps(refusal))
             raise CommandError(
-                f"REFUSED: {error}" if error.fork else str(error),
+                _("REFUSED: %(reason)s") % {"reason": error} if error.fork else str(error),
                 returncode=FORK if error.fork else TROUBLE,
             ) from error
         if options["json"]:
@@ -53,21 +54,30 @@ class Command(BaseCommand):
             self.write_report(report)
         if not report.posted:
             raise CommandError(
-                f"the log did not accept our cosignature: {report.answer}", returncode=TROUBLE
+                _("The log did not accept our cosignature: %(answer)s") % {"answer": report.answer},
+                returncode=TROUBLE,
             )
 
     def write_report(self, report: witnessing.WitnessReport) -> None:
         root = base64.b64encode(report.root_hash).decode()
         if report.first_time:
-            self.stdout.write(f"first visit to {report.origin}: its key is now pinned")
+            self.stdout.write(
+                _("First visit to %(origin)s: its key is now pinned.") % {"origin": report.origin}
+            )
         elif report.size == report.previous_size:
-            self.stdout.write(f"{report.origin} has not grown since {report.size}")
+            self.stdout.write(
+                _("%(origin)s has not grown since %(size)s.")
+                % {"origin": report.origin, "size": report.size}
+            )
         else:
             self.stdout.write(
-                f"{report.origin} grew from {report.previous_size} to {report.size}: "
-                "consistency proof verified"
+                _("%(origin)s grew from %(old)s to %(size)s: consistency proof verified.")
+                % {"origin": report.origin, "old": report.previous_size, "size": report.size}
             )
-        self.stdout.write(f"checkpoint {report.size} {root} stored and cosigned")
+        self.stdout.write(
+            _("Checkpoint %(size)s %(root)s stored and cosigned.")
+            % {"size": report.size, "root": root}
+        )
         self.stdout.write(report.cosignature, ending="")
         if report.posted:
-            self.stdout.write(f"the log accepted it: {report.answer}")
+            self.stdout.write(_("The log accepted it: %(answer)s") % {"answer": report.answer})
