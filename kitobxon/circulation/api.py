@@ -7,6 +7,7 @@ lending desk 409 ``{"detail": sentence, "code": refusal}``.
 (No `from __future__ import annotations` here: django-ninja reads the annotations at runtime.)
 """
 
+from datetime import UTC
 from decimal import Decimal
 from typing import Any
 
@@ -144,7 +145,11 @@ def check_out(request: HttpRequest, payload: CheckOutIn) -> Status:
         )
     except CirculationError as error:
         return _refused(error)
-    return Status(201, queries.access_loan(user, loan.pk))
+    # The service's loan has the copy it locked (and its branch) and the desk's branch; the
+    # record comes from the copy looked up above: no second read of what was just written.
+    loan.item.record = item.record
+    loan.due_at = loan.due_at.astimezone(UTC)  # as the database gives it back
+    return Status(201, loan)
 
 
 @router.post(
@@ -154,10 +159,13 @@ def renew(request: HttpRequest, loan_id: int) -> Status:
     user = _caller(request)
     loan = queries.access_loan(user, loan_id)
     try:
-        services.renew(loan, by=user)
+        renewed = services.renew(loan, by=user)
     except CirculationError as error:
         return _refused(error)
-    return Status(200, queries.access_loan(user, loan_id))
+    renewed.item.record = loan.item.record  # the rest was read under the service's locks
+    renewed.branch = loan.branch
+    renewed.due_at = renewed.due_at.astimezone(UTC)  # as the database gives it back
+    return Status(200, renewed)
 
 
 @router.post(

@@ -104,13 +104,13 @@ def for_branch(branch: Branch | int) -> Calendar:
     branch_id = branch if isinstance(branch, int) else branch.pk
     hours = {
         weekday: (opens, closes)
-        for weekday, opens, closes in OpeningHours.objects.filter(branch_id=branch_id).values_list(
-            "weekday", "opens", "closes"
-        )
+        for weekday, opens, closes in OpeningHours.objects.filter(branch_id=branch_id)
+        .order_by()
+        .values_list("weekday", "opens", "closes")
     }
     closures = frozenset(
-        ClosureDay.objects.filter(Q(branch_id=branch_id) | Q(branch__isnull=True)).values_list(
-            "date", flat=True
-        )
+        ClosureDay.objects.filter(Q(branch_id=branch_id) | Q(branch__isnull=True))
+        .order_by()
+        .values_list("date", flat=True)
     )
     return Calendar(hours=hours, closures=closures)

@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -151,19 +153,63 @@ def accruing_fine(loan: Loan, at: datetime | None = None) -> Decimal:
     ).quantize(CENT)
 
 
-def reader_blocks(patron: User, today: date | None = None) -> list[errors.ReaderBlocked]:
-    """Every reason the reader may not borrow or renew today, each with its sentence."""
+def reader_blocks(
+    patron: User,
+    today: date | None = None,
+    *,
+    owed: Decimal | None = None,
+    noted: bool | None = None,
+) -> list[errors.ReaderBlocked]:
+    """Every reason the reader may not borrow or renew today, each with its sentence.
+
+    ``owed`` (the balance) and ``noted`` (whether a librarian's block is in force) may come
+    from the caller's own query (``standing``); the notes themselves are read only when
+    there is one, for their sentences.
+    """
     today = today or timezone.localdate()
     reasons: list[errors.ReaderBlocked] = []
     if not patron.is_active or patron.erased_at is not None:
         reasons.append(errors.AccountInactive())
     if patron.card_expires_on is not None and patron.card_expires_on < today:
         reasons.append(errors.CardExpired())
-    if balance(patron) > Decimal(settings.CIRCULATION_FINE_BLOCK_THRESHOLD):
+    if owed is None:
+        owed = balance(patron)
+    if owed > Decimal(settings.CIRCULATION_FINE_BLOCK_THRESHOLD):
         reasons.append(errors.FinesOverLimit())
-    for block in active_blocks(patron, today):
-        reasons.append(errors.BlockedByLibrarian(block.reason or None))
+    if noted is None or noted:
+        for block in active_blocks(patron, today):
+            reasons.append(errors.BlockedByLibrarian(block.reason or None))
     return reasons
+
+
+def standing(today: date) -> dict[str, Any]:
+    """Annotations for a query on readers (``User``): what they owe (``owed``) and whether a
+    librarian's block is in force (``noted``), so that a service reads both, and the reader,
+    in one statement (see ``reader_blocks``)."""
+    owed = (
+        Charge.objects.filter(patron_id=OuterRef("pk"))
+        .order_by()
+        .values("patron_id")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return {
+        "owed": Coalesce(
+            Subquery(owed, output_field=Charge._meta.get_field("amount")),
+            Value(Decimal(0)),
+            output_field=Charge._meta.get_field("amount"),
+        ),
+        "noted": Exists(
+            Block.objects.filter(patron_id=OuterRef("pk"), lifted_at__isnull=True).filter(
+                Q(until__isnull=True) | Q(until__gte=today)
+            )
+        ),
+    }
+
+
+def owed_of(row: Any) -> Decimal:
+    """The ``owed`` annotation of ``standing`` as the balance ``balance`` would give."""
+    return Decimal(row.owed or 0).quantize(CENT)
 
 
 def active_blocks(patron: User, today: date | None = None) -> QuerySet[Block]:

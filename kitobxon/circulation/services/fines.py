@@ -13,8 +13,9 @@ from django.db import transaction
 
 from kitobxon.accounts.models import User
 from kitobxon.circulation import calendar, queries, rules
+from kitobxon.circulation.calendar import Calendar
 from kitobxon.circulation.errors import AmountExceedsBalance, InvalidAmount
-from kitobxon.circulation.models import Charge, ChargeKind, Loan
+from kitobxon.circulation.models import Charge, ChargeKind, Loan, LoanRule
 from kitobxon.circulation.services._common import audit
 
 CENT = Decimal("0.01")
@@ -50,15 +51,26 @@ def charge(
     return line
 
 
-def charge_overdue(loan: Loan, *, until: datetime, by: User | None) -> Decimal:
-    """Charge what an overdue loan has cost up to ``until`` and not been charged yet."""
-    if loan.patron_id is None:
+def charge_overdue(
+    loan: Loan,
+    *,
+    until: datetime,
+    by: User | None,
+    rule: LoanRule | None = None,
+    branch_calendar: Calendar | None = None,
+) -> Decimal:
+    """Charge what an overdue loan has cost up to ``until`` and not been charged yet.
+
+    ``rule`` (the loan's rule) and ``branch_calendar`` (its branch's) when the caller has
+    them already; a loan not yet due costs nothing and reads neither.
+    """
+    if loan.patron_id is None or until <= loan.due_at:
         return Decimal(0)
     item = loan.item
-    rule = rules.rule_for(loan.segment, item.loan_type, item.branch_id)
+    rule = rule or rules.rule_for(loan.segment, item.loan_type, item.branch_id)
     amount = rules.overdue_fine(
         rule,
-        calendar.for_branch(loan.branch_id),
+        branch_calendar or calendar.for_branch(loan.branch_id),
         loan.due_at,
         until,
         already=queries.loan_fines(loan),

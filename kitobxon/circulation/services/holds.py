@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from kitobxon.accounts.models import User
@@ -42,8 +42,19 @@ from kitobxon.circulation.states import HoldEvent, next_hold_state
 
 def lock_record(record_id: int) -> None:
     """Serialise the work on one record's queue (a no-op lock on SQLite, which serialises
-    every writing transaction anyway)."""
-    Record.objects.select_for_update().filter(pk=record_id).first()
+    every writing transaction anyway). Only the id is read: the lock is the point."""
+    Record.objects.select_for_update().filter(pk=record_id).values_list("pk", flat=True).first()
+
+
+def holds_for(item: Item) -> QuerySet[Hold]:
+    """Every hold a copy could serve or is kept for: set aside for it (ready or in transit),
+    or queued for its record (for any copy or this one). Nothing here means nobody waits for
+    it, which one cheap EXISTS tells before the queue is read and locked."""
+    return Hold.objects.filter(
+        Q(trapped_item_id=item.pk, state__in=TRAPPED_HOLD_STATES)
+        | Q(record_id=item.record_id, state__in=QUEUED_HOLD_STATES)
+        & (Q(item__isnull=True) | Q(item_id=item.pk))
+    )
 
 
 def place_hold(
@@ -201,22 +212,30 @@ class Routed:
     transit: Transit | None = None
 
 
-def route_item(item: Item, *, branch: Branch, by: User | None, at: datetime) -> Routed:
+def route_item(
+    item: Item, *, branch: Branch, by: User | None, at: datetime, waiting: bool = True
+) -> Routed:
     """Send a copy that is at ``branch`` and free where it is needed next.
 
     The first reader waiting for it gets it: on the hold shelf when this is their pickup
     branch (with a pickup deadline), otherwise in transit there. With nobody waiting, a copy
     of another branch goes home in transit; one of this branch goes back on the shelf.
-    The caller holds the locks on the record and the item.
+    The caller holds the locks on the record and the item; ``waiting=False`` when it has
+    found (``holds_for``, under those locks) that no hold wants the copy.
     """
     if item.status == ItemStatus.WITHDRAWN:
         return Routed(item.status)
     today = timezone.localdate(at)
     hold = (
-        Hold.objects.select_for_update()
-        .filter(trapped_item=item, state__in=TRAPPED_HOLD_STATES)
-        .first()
-    ) or next_hold_for(item, today)
+        (
+            Hold.objects.select_for_update()
+            .filter(trapped_item=item, state__in=TRAPPED_HOLD_STATES)
+            .first()
+        )
+        or next_hold_for(item, today)
+        if waiting
+        else None
+    )
     if hold is None:
         if branch.pk != item.branch_id:
             transit = _send(item, branch, item.branch, hold=None, at=at)

@@ -15,7 +15,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -43,23 +44,43 @@ from kitobxon.circulation.models import (
     Loan,
     LoanState,
     PeriodUnit,
+    ReaderPreference,
     Transit,
 )
 from kitobxon.circulation.services import fines
 from kitobxon.circulation.services._common import audit, move_item
-from kitobxon.circulation.services.holds import Routed, fulfil, lock_record, route_item
+from kitobxon.circulation.services.holds import (
+    Routed,
+    fulfil,
+    holds_for,
+    lock_record,
+    route_item,
+)
 from kitobxon.circulation.services.readers import ensure_may_borrow
 from kitobxon.circulation.states import LoanEvent, next_loan_state
 from kitobxon.ledger import services as ledger
 
+CENT = Decimal("0.01")
+
 
 def _lock_item(item_id: int) -> Item:
-    return Item.objects.select_for_update().select_related("branch").get(pk=item_id)
+    # Only the copy's row: its branch comes along for reading, not locked (every desk of a
+    # branch would otherwise queue on the branch's row on PostgreSQL).
+    return Item.objects.select_for_update(of=("self",)).select_related("branch").get(pk=item_id)
 
 
-def _hold_to_fulfil(item: Item, patron: User) -> Hold | None:
+def _count(loans: QuerySet[Loan]) -> Coalesce:
+    """A reader's loans in ``loans`` (filtered on ``OuterRef("pk")``), as an annotation."""
+    counted = loans.order_by().values("patron_id").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def _hold_to_fulfil(item: Item, patron: User, *, waiting: bool = True) -> Hold | None:
     """The reader's own hold this copy meets, if any; refused when the copy is kept for, or
-    needed by, readers ahead of them in the queue."""
+    needed by, readers ahead of them in the queue. ``waiting=False``: the caller found no
+    hold for the copy (``holds_for``) under the copy's lock."""
+    if not waiting:
+        return None
     trapped = (
         Hold.objects.select_for_update()
         .filter(trapped_item=item, state__in=TRAPPED_HOLD_STATES)
@@ -108,56 +129,100 @@ def check_out(
     it is not available; the reader has reached the rule's limit.
     """
     at = at or timezone.now()
-    with transaction.atomic():
-        reader = User.objects.select_for_update().get(pk=patron.pk)
-        ensure_may_borrow(reader, timezone.localdate(at))
-        locked = _lock_item(item.pk)
-        if not rules.is_lendable(locked):
-            raise ItemNotForLoan()
-        hold = _hold_to_fulfil(locked, reader)
-        if hold is None and locked.status != ItemStatus.AVAILABLE:
-            raise ItemNotAvailable()
-        rule = rules.rule_for_item(reader.segment, locked)
-        out = Loan.objects.filter(patron=reader, state=LoanState.ACTIVE)
-        if rule.loan_type != ANY:
-            out = out.filter(item__loan_type=rule.loan_type)
-        if out.count() >= rule.max_items:
-            raise LoanLimitReached(
-                _("The reader already has %(limit)d items on loan, the most allowed.")
-                % {"limit": rule.max_items}
-            )
-        desk = branch or locked.branch
-        due_at = calendar.for_branch(desk).due_at(at, rule.loan_period, rule.period_unit)
-        try:
-            with transaction.atomic():
-                loan = Loan.objects.create(
-                    item=locked,
-                    patron=reader,
-                    segment=reader.segment,
-                    branch=desk,
-                    loaned_at=at,
-                    due_at=due_at,
+    today = timezone.localdate(at)
+    inserting = False
+    try:
+        with transaction.atomic():
+            reader = User.objects.select_for_update().get(pk=patron.pk)
+            locked = _lock_item(item.pk)
+            # One read under both locks (no other desk lends to this reader meanwhile): what
+            # the reader owes, a librarian's block, their loans out (all, and of this copy's
+            # loan type: the rule counts one or the other), and whether a hold wants the copy.
+            out = Loan.objects.filter(patron_id=OuterRef("pk"), state=LoanState.ACTIVE)
+            row = (
+                User.objects.filter(pk=reader.pk)
+                .annotate(
+                    **queries.standing(today),
+                    out_all=_count(out),
+                    out_same=_count(out.filter(item__loan_type=locked.loan_type)),
+                    waiting=Exists(holds_for(locked)),
                 )
-        except IntegrityError as error:  # another desk lent it first
+                .values("owed", "noted", "out_all", "out_same", "waiting")
+                .get()
+            )
+            ensure_may_borrow(
+                reader, today, owed=Decimal(row["owed"] or 0).quantize(CENT), noted=row["noted"]
+            )
+            if not rules.is_lendable(locked):
+                raise ItemNotForLoan()
+            hold = _hold_to_fulfil(locked, reader, waiting=row["waiting"])
+            if hold is None and locked.status != ItemStatus.AVAILABLE:
+                raise ItemNotAvailable()
+            rule = rules.rule_for_item(reader.segment, locked)
+            if rule.loan_type == ANY:
+                lent = row["out_all"]
+            elif rule.loan_type == locked.loan_type:
+                lent = row["out_same"]
+            else:  # a rule matches the copy's own loan type or any; kept for safety
+                lent = Loan.objects.filter(
+                    patron=reader, state=LoanState.ACTIVE, item__loan_type=rule.loan_type
+                ).count()
+            if lent >= rule.max_items:
+                raise LoanLimitReached(
+                    _("The reader already has %(limit)d items on loan, the most allowed.")
+                    % {"limit": rule.max_items}
+                )
+            desk = branch or locked.branch
+            due_at = calendar.for_branch(desk).due_at(at, rule.loan_period, rule.period_unit)
+            # No savepoint of its own: nothing is written before it, so a refused insert
+            # (another desk lent the copy first) rolls back the whole check-out below.
+            inserting = True
+            loan = Loan.objects.create(
+                item=locked,
+                patron=reader,
+                segment=reader.segment,
+                branch=desk,
+                loaned_at=at,
+                due_at=due_at,
+            )
+            inserting = False
+            _lent(loan, locked, reader, hold, by=by, at=at)
+    except IntegrityError as error:
+        if inserting:  # another desk lent it first
             raise ItemNotAvailable() from error
-        if hold is not None:
-            fulfil(hold, locked, at=at)
-        move_item(locked, ItemStatus.ON_LOAN, by=by)
-        audit(
-            "loan.checked_out",
-            loan,
-            by=by,
-            reader_id=reader.pk,
-            changes={"item": locked.barcode, "due": due_at.isoformat()},
-        )
-        ledger.record(
-            "loan",
-            subject=f"loan:{loan.pk}",
-            data={"item": locked.barcode, "due": due_at.isoformat()},
-            reader=reader,
-            at=at,
-        )
+        raise
     return loan
+
+
+def _lent(
+    loan: Loan,
+    locked: Item,
+    reader: User,
+    hold: Hold | None,
+    *,
+    by: User | None,
+    at: datetime,
+) -> None:
+    """What follows a new loan in ``check_out``'s transaction: the hold met, the copy's
+    status, the audit event and the ledger entry."""
+    due_at = loan.due_at
+    if hold is not None:
+        fulfil(hold, locked, at=at)
+    move_item(locked, ItemStatus.ON_LOAN, by=by)
+    audit(
+        "loan.checked_out",
+        loan,
+        by=by,
+        reader_id=reader.pk,
+        changes={"item": locked.barcode, "due": due_at.isoformat()},
+    )
+    ledger.record(
+        "loan",
+        subject=f"loan:{loan.pk}",
+        data={"item": locked.barcode, "due": due_at.isoformat()},
+        reader=reader,
+        at=at,
+    )
 
 
 @dataclass(frozen=True)
@@ -184,16 +249,35 @@ def check_in(item: Item, *, by: User | None, branch: Branch, at: datetime | None
             .order_by("-id")
             .first()
         )
+        # One read under the locks: does the reader keep their history, does a hold want
+        # the copy, is it in transit?
+        reader_id = loan.patron_id if loan is not None else None
+        flags = (
+            Item.objects.filter(pk=locked.pk)
+            .annotate(
+                keeps=Exists(
+                    ReaderPreference.objects.filter(patron_id=reader_id, keep_history=True)
+                )
+                if reader_id is not None
+                else Value(False),
+                waiting=Exists(holds_for(locked)),
+                travelling=Exists(Transit.objects.filter(item=locked, received_at__isnull=True)),
+            )
+            .values("keeps", "waiting", "travelling")
+            .get()
+        )
         fine = Decimal(0)
         if loan is not None:
             loan.item = locked
-            fine = _close_loan(loan, by=by, at=at)
-        Transit.objects.filter(item=locked, received_at__isnull=True).update(received_at=at)
-        routed = route_item(locked, branch=branch, by=by, at=at)
+            fine = _close_loan(loan, by=by, at=at, keeps=bool(flags["keeps"]))
+        if flags["travelling"]:
+            Transit.objects.filter(item=locked, received_at__isnull=True).update(received_at=at)
+        routed = route_item(locked, branch=branch, by=by, at=at, waiting=flags["waiting"])
     return CheckIn(loan, fine, routed)
 
 
-def _close_loan(loan: Loan, *, by: User | None, at: datetime) -> Decimal:
+def _close_loan(loan: Loan, *, by: User | None, at: datetime, keeps: bool | None = None) -> Decimal:
+    """Close ``loan``; ``keeps``: whether its reader keeps their history, when known."""
     state = loan.state
     loan.state = next_loan_state(state, LoanEvent.CHECK_IN)
     fine = Decimal(0)
@@ -204,7 +288,7 @@ def _close_loan(loan: Loan, *, by: User | None, at: datetime) -> Decimal:
     reader = loan.patron_id
     loan.returned_at = at
     fields = ["state", "returned_at"]
-    if reader is not None and not queries.keeps_history(reader):
+    if reader is not None and not (queries.keeps_history(reader) if keeps is None else keeps):
         loan.patron = None
         fields.append("patron")
     loan.save(update_fields=fields)
@@ -235,25 +319,29 @@ def renew(loan: Loan, *, by: User | None, at: datetime | None = None) -> Loan:
         state = next_loan_state(locked.state, LoanEvent.RENEW)
         if locked.patron_id is None:  # only a returned loan has forgotten its reader
             raise InvalidTransition()
-        reader = User.objects.get(pk=locked.patron_id)
-        ensure_may_borrow(reader, timezone.localdate(at))
-        rule = rules.rule_for(locked.segment, item.loan_type, item.branch_id)
-        if locked.renewals >= rule.renewals_allowed:
-            raise RenewalLimitReached()
+        today = timezone.localdate(at)
         waiting = (
             Hold.objects.filter(record_id=item.record_id, state=HoldState.WAITING)
             .filter(Q(item__isnull=True) | Q(item=item))
-            .exclude(patron=reader)
+            .exclude(patron_id=locked.patron_id)
         )
-        if waiting.exists():
+        # The reader, what they owe, a librarian's block and anyone else waiting: one read.
+        reader = User.objects.annotate(**queries.standing(today), waiting=Exists(waiting)).get(
+            pk=locked.patron_id
+        )
+        noted: bool = reader.noted  # type: ignore[attr-defined]  # queries.standing
+        ensure_may_borrow(reader, today, owed=queries.owed_of(reader), noted=noted)
+        rule = rules.rule_for(locked.segment, item.loan_type, item.branch_id)
+        if locked.renewals >= rule.renewals_allowed:
+            raise RenewalLimitReached()
+        if reader.waiting:
             raise HoldWaiting()
         if at - locked.due_at > timedelta(days=rule.renew_overdue_days):
             raise OverdueTooLong()
-        fines.charge_overdue(locked, until=at, by=by)
+        branch_calendar = calendar.for_branch(locked.branch_id)
+        fines.charge_overdue(locked, until=at, by=by, rule=rule, branch_calendar=branch_calendar)
         start = at if rule.period_unit == PeriodUnit.HOURS else max(at, locked.due_at)
-        locked.due_at = calendar.for_branch(locked.branch_id).due_at(
-            start, rule.renewal_period, rule.period_unit
-        )
+        locked.due_at = branch_calendar.due_at(start, rule.renewal_period, rule.period_unit)
         locked.state = state
         locked.renewals += 1
         locked.renewed_at = at

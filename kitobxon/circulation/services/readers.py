@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -14,9 +15,17 @@ from kitobxon.circulation.models import Block, Hold, Loan, LoanState, ReaderPref
 from kitobxon.circulation.services._common import audit
 
 
-def ensure_may_borrow(patron: User, today: date | None = None) -> None:
-    """Refuse with the first reason the reader is blocked (inactive, card, fines, a note)."""
-    reasons = queries.reader_blocks(patron, today)
+def ensure_may_borrow(
+    patron: User,
+    today: date | None = None,
+    *,
+    owed: Decimal | None = None,
+    noted: bool | None = None,
+) -> None:
+    """Refuse with the first reason the reader is blocked (inactive, card, fines, a note).
+
+    ``owed`` and ``noted`` are the reader's ``queries.standing`` when the caller read it."""
+    reasons = queries.reader_blocks(patron, today, owed=owed, noted=noted)
     if reasons:
         raise reasons[0]
 

@@ -344,3 +344,26 @@ def test_damage_to_a_copy_on_loan_is_charged_to_its_reader(copy: Item, patron: U
     assert queries.balance(patron) == Decimal(5000)
     with pytest.raises(errors.InvalidAmount):
         services.mark_damaged(copy, by=None, note="", amount=Decimal(0))
+
+
+def test_the_desk_work_runs_a_fixed_number_of_statements(
+    make_copy: Callable[..., Item],
+    patron: User,
+    librarian: User,
+    desk: Branch,
+    django_assert_num_queries: Callable[..., object],
+) -> None:
+    # Check-out: lock the reader and the copy; one read (balance, blocks, loans out, holds);
+    # the rule and the calendar (2); the loan; the copy's status through the catalogue (6:
+    # its own savepoint, lock, update, audit, search); audit; ledger; and the savepoint.
+    copy = make_copy()
+    with django_assert_num_queries(17):  # type: ignore[attr-defined]
+        loan = services.check_out(copy, patron, by=librarian)
+    # Renewal: lock record, copy, loan; one read (reader, balance, blocks, holds); the rule
+    # and the calendar, read once for the due date and any fine; update; audit; ledger.
+    with django_assert_num_queries(12):  # type: ignore[attr-defined]
+        services.renew(loan, by=librarian)
+    # Check-in: lock record, copy, loan; one read (history choice, holds, transit); close
+    # the loan (not overdue: no rule, calendar or fines read); audit; ledger; the copy (6).
+    with django_assert_num_queries(15):  # type: ignore[attr-defined]
+        services.check_in(copy, by=librarian, branch=desk)
