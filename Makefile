@@ -57,6 +57,9 @@ bench: install ## benchmarks under bench/ (BENCH_RECORDS=1000000 for the full im
 	$(BIN)/python bench/openlibrary_agreement.py
 	$(BIN)/python bench/relevance.py --backend tantivy
 	$(BIN)/python bench/search.py --records $(BENCH_SEARCH_RECORDS) --backend all
+	$(BIN)/python bench/circulation.py --database all
+	$(KITOBXON) manage circulation_evergreen
+	$(BIN)/python bench/ledger.py --database all --json var/bench/ledger.json
 
 fmt: $(VENV)/.installed
 	$(BIN)/ruff check --fix .

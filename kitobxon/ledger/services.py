@@ -93,18 +93,19 @@ def canonical_body(draft: Draft, at: datetime) -> tuple[str, str]:
     return text, reader
 
 
-def _entry(draft: Draft, now: datetime) -> Entry:
+ENTRY_COLUMNS = ("kind", "subject", "sha256", "reader", "body", "leaf_hash", "created_at")
+
+
+def _row(draft: Draft, now: datetime) -> tuple[Any, ...]:
+    """An entry's column values, in ENTRY_COLUMNS order."""
     at = draft.at or now
     body, reader = canonical_body(draft, at)
-    return Entry(
-        kind=draft.kind,
-        subject=draft.subject,
-        sha256=draft.sha256.lower(),
-        reader=reader,
-        body=body,
-        leaf_hash=merkle.leaf_hash(body.encode()),
-        created_at=at,
-    )
+    leaf = merkle.leaf_hash(body.encode())
+    return (draft.kind, draft.subject, draft.sha256.lower(), reader, body, leaf, at)
+
+
+def _entry(draft: Draft, now: datetime) -> Entry:
+    return Entry(**dict(zip(ENTRY_COLUMNS, _row(draft, now), strict=True)))
 
 
 def record(
@@ -154,12 +155,30 @@ def register_file(
 
 
 def record_many(drafts: Iterable[Draft], *, batch: int = BATCH) -> int:
-    """Queue many entries at once (imports, benchmarks); returns how many were queued."""
+    """Queue many entries at once (imports, benchmarks); returns how many were queued.
+
+    Rows go in with COPY on PostgreSQL and one prepared INSERT on SQLite: ``bulk_create``'s
+    per-field preparation cost more than building the entries themselves.
+    """
     now = timezone.now()
-    rows = [_entry(draft, now) for draft in drafts]
-    Entry.objects.bulk_create(rows, batch_size=batch)
-    if rows:
-        transaction.on_commit(_schedule_integration)
+    rows = [_row(draft, now) for draft in drafts]
+    if not rows:
+        return 0
+    table, columns = Entry._meta.db_table, ", ".join(ENTRY_COLUMNS)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            adapt = connection.ops.adapt_datetimefield_value
+            values = ", ".join(["%s"] * len(ENTRY_COLUMNS))
+            insert = f"INSERT INTO {table} ({columns}) VALUES ({values})"  # noqa: S608
+            for start in range(0, len(rows), batch):
+                cursor.executemany(
+                    insert, [(*row[:-1], adapt(row[-1])) for row in rows[start : start + batch]]
+                )
+    transaction.on_commit(_schedule_integration)
     return len(rows)
 
 
@@ -244,8 +263,21 @@ def _integrate_batch(batch: int) -> int:
         tree.append(bytes(leaf), keep)
     entry_table, node_table = Entry._meta.db_table, Node._meta.db_table
     with connection.cursor() as cursor:
-        cursor.executemany(f"UPDATE {entry_table} SET leaf_index = %s WHERE id = %s", positions)  # noqa: S608
-        cursor.executemany(f"INSERT INTO {node_table} (key, hash) VALUES (%s, %s)", nodes)  # noqa: S608
+        if connection.vendor == "postgresql":
+            # One statement each way: 10,000 one-row statements cost more than the hashing.
+            cursor.execute(
+                f"UPDATE {entry_table} AS e SET leaf_index = v.leaf_index "  # noqa: S608
+                "FROM unnest(%s::bigint[], %s::bigint[]) AS v(leaf_index, id) WHERE e.id = v.id",
+                [[index for index, _ in positions], [entry_id for _, entry_id in positions]],
+            )
+            cursor.execute(
+                f"INSERT INTO {node_table} (key, hash) "  # noqa: S608
+                "SELECT * FROM unnest(%s::bigint[], %s::bytea[])",
+                [[key for key, _ in nodes], [value for _, value in nodes]],
+            )
+        else:
+            cursor.executemany(f"UPDATE {entry_table} SET leaf_index = %s WHERE id = %s", positions)  # noqa: S608
+            cursor.executemany(f"INSERT INTO {node_table} (key, hash) VALUES (%s, %s)", nodes)  # noqa: S608
     head.size = tree.size
     head.root_hash = tree.root()
     head.save(update_fields=["size", "root_hash", "updated_at"])
