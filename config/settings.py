@@ -121,7 +121,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets readers work while the job worker writes; IMMEDIATE makes a write
         # transaction take the lock up front, so concurrent writers queue instead of failing.
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-        "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=15000;",
+        "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=15000; PRAGMA cache_size=-65536;",
         "transaction_mode": "IMMEDIATE",
         "timeout": 15,
     }

@@ -21,7 +21,9 @@ class Entry(models.Model):
     kind = models.CharField(_("kind"), max_length=40)
     subject = models.CharField(_("subject"), max_length=100, db_index=True)
     sha256 = models.CharField(_("file SHA-256"), max_length=64, blank=True, db_index=True)
-    reader = models.CharField(_("reader pseudonym"), max_length=64, blank=True, db_index=True)
+    # Not indexed on its own: a pseudonym is per subject, so lookups go by subject first, and
+    # random HMAC keys would make every insert touch a random index page.
+    reader = models.CharField(_("reader pseudonym"), max_length=64, blank=True)
     body = models.TextField(_("entry"))
     leaf_hash = models.BinaryField(_("leaf hash"), max_length=32)
     created_at = models.DateTimeField(_("recorded at"))
