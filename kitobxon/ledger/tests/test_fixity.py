@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from kitobxon.core.models import AuditEvent
+from kitobxon.core.testing import session_queries
 from kitobxon.ledger import fixity, services, tasks
 from kitobxon.ledger.models import FixityRun
 
@@ -144,7 +145,7 @@ def test_librarians_read_the_report(
     client = Client()
     client.force_login(reports_reader)
     # session, user, permissions (user's and group's), runs
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4 + session_queries()):
         response = client.get(URL)
     assert response.status_code == 200
     page = response.content.decode()
