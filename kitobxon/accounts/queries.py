@@ -29,6 +29,17 @@ def access_user(viewer: AnyUser, user_id: int) -> User:
         raise Http404 from exc
 
 
+def readable_users(viewer: AnyUser) -> QuerySet[User]:
+    """Librarians find every reader whose account was not erased; a reader finds only themselves."""
+    if not viewer.is_authenticated:
+        return User.objects.none()
+    users = User.objects.filter(erased_at__isnull=True)
+    # A permission, not the role: has_perm caches on the request's user, the role costs a query.
+    if viewer.is_active and viewer.has_perm("accounts.view_user"):
+        return users
+    return users.filter(pk=viewer.pk)
+
+
 def readable_access_tokens(user: AnyUser) -> QuerySet[PersonalAccessToken]:
     """A reader's own tokens; nobody else's, not even a librarian's view of them."""
     if not user.is_authenticated:

@@ -20,7 +20,7 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from kitobxon.accounts.api import AUTH
 from kitobxon.accounts.models import User
-from kitobxon.accounts.queries import access_user, is_librarian
+from kitobxon.accounts.queries import access_user, is_librarian, readable_users
 from kitobxon.catalogue import queries as catalogue_queries
 from kitobxon.catalogue.models import Branch, Item, Record
 from kitobxon.circulation import queries, services
@@ -84,8 +84,8 @@ def _for_reader(request: HttpRequest, patron: int | None) -> int:
     return patron
 
 
-def _reader_by_card(card: str) -> User:
-    reader = User.objects.filter(card_number=card.strip()).first()
+def _reader_by_card(user: User, card: str) -> User:
+    reader = readable_users(user).filter(card_number=card.strip()).first()
     if reader is None:
         raise HttpError(422, _("No reader has this library card number."))
     return reader
@@ -138,7 +138,7 @@ def get_loan(request: HttpRequest, loan_id: int) -> Loan:
 def check_out(request: HttpRequest, payload: CheckOutIn) -> Status:
     user = _librarian(request)
     item = _item_by_barcode(user, payload.item)
-    reader = _reader_by_card(payload.patron)
+    reader = _reader_by_card(user, payload.patron)
     try:
         loan = services.check_out(
             item, reader, by=user, branch=_branch(payload.branch) if payload.branch else None
@@ -254,7 +254,7 @@ def place_hold(request: HttpRequest, payload: HoldIn) -> Status:
     reader = user
     if payload.patron and payload.patron.strip() != user.card_number:
         _librarian(request)
-        reader = _reader_by_card(payload.patron)
+        reader = _reader_by_card(user, payload.patron)
     target: Record | Item
     if payload.item:
         target = _item_by_barcode(user, payload.item)
@@ -343,7 +343,7 @@ def list_charges(request: HttpRequest, patron: int | None = None) -> ChargesOut:
 )
 def record_payment(request: HttpRequest, payload: PaymentIn) -> Status:
     user = _librarian(request)
-    reader = _reader_by_card(payload.patron)
+    reader = _reader_by_card(user, payload.patron)
     try:
         line: Charge = services.record_payment(reader, payload.amount, by=user, note=payload.note)
     except CirculationError as error:
@@ -359,7 +359,7 @@ def record_payment(request: HttpRequest, payload: PaymentIn) -> Status:
 )
 def waive(request: HttpRequest, payload: WaiverIn) -> Status:
     user = _librarian(request)
-    reader = _reader_by_card(payload.patron)
+    reader = _reader_by_card(user, payload.patron)
     try:
         line = services.waive(reader, payload.amount, by=user, reason=payload.reason)
     except CirculationError as error:

@@ -85,6 +85,13 @@ def readable_charges(user: AnyUser) -> QuerySet[Charge]:
     return Charge.objects.filter(patron_id=user.pk)
 
 
+def readable_transits(user: AnyUser) -> QuerySet[Transit]:
+    """Copies travelling between branches: staff business (a transit names no reader)."""
+    if _sees_everyone(user, "transit"):
+        return Transit.objects.select_related("from_branch", "to_branch")
+    return Transit.objects.none()
+
+
 def current_loans(patron: User) -> QuerySet[Loan]:
     """What the reader has out now, soonest due first."""
     return (

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kitobxon.accounts.models import User
+from kitobxon.accounts.queries import readable_users
 from kitobxon.catalogue import queries as catalogue_queries
 from kitobxon.catalogue.models import Branch, Item
 from kitobxon.circulation import queries, services
@@ -63,8 +64,14 @@ def _item(user: User, code: str) -> Item | None:
     return catalogue_queries.readable_items(user).filter(barcode=code).first()
 
 
-def _card_holder(code: str) -> User | None:
-    return User.objects.filter(card_number=code).first()
+def _card_holder(user: User, code: str) -> User | None:
+    return readable_users(user).filter(card_number=code).first()
+
+
+def _desk_reader(request: HttpRequest, user: User) -> User | None:
+    """The reader the desk is serving, remembered in the session."""
+    reader_id = request.session.get(READER_KEY)
+    return readable_users(user).filter(pk=reader_id).first() if reader_id else None
 
 
 def _reader_panel(user: User, reader: User) -> dict[str, Any]:
@@ -93,8 +100,7 @@ def _desk_context(request: HttpRequest, user: User, *, checking_in: bool) -> dic
         context["results"] = request.session.get(RETURNED_KEY, [])
         return context
     context["results"] = request.session.get(LENT_KEY, [])
-    reader_id = request.session.get(READER_KEY)
-    reader = User.objects.filter(pk=reader_id).first() if reader_id else None
+    reader = _desk_reader(request, user)
     if reader is not None:
         context.update(_reader_panel(user, reader))
     return context
@@ -130,11 +136,10 @@ def desk(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _answer(request, user, checking_in=False)
     code = form.cleaned_data["code"]
-    reader_id = request.session.get(READER_KEY)
-    reader = User.objects.filter(pk=reader_id).first() if reader_id else None
+    reader = _desk_reader(request, user)
     item = _item(user, code) if reader is not None else None
     if item is None:
-        holder = _card_holder(code)
+        holder = _card_holder(user, code)
         if holder is not None:
             _start_reader(request, holder)
         elif reader is None:

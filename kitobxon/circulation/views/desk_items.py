@@ -21,7 +21,7 @@ from kitobxon.catalogue.models import Item
 from kitobxon.circulation import queries, services
 from kitobxon.circulation.errors import CirculationError
 from kitobxon.circulation.forms import DamageForm, LoanTypeForm
-from kitobxon.circulation.models import OPEN_HOLD_STATES, OPEN_LOAN_STATES, Transit
+from kitobxon.circulation.models import OPEN_HOLD_STATES, OPEN_LOAN_STATES
 from kitobxon.circulation.views.desk_common import librarian, som, when
 
 HISTORY_SHOWN = 50
@@ -50,11 +50,8 @@ def _item_page(request: HttpRequest, item: Item, status: int = 200, **forms: Any
     history = list(
         queries.readable_loans(user).filter(item=item).select_related("patron")[:HISTORY_SHOWN]
     )
-    # Transits carry no reader: a librarian reads them directly.
     transits = list(
-        Transit.objects.filter(item=item)
-        .select_related("from_branch", "to_branch")
-        .order_by("-sent_at", "-id")[:20]
+        queries.readable_transits(user).filter(item=item).order_by("-sent_at", "-id")[:20]
     )
     context = {
         "item": item,

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from kitobxon.accounts.models import User
-from kitobxon.accounts.queries import access_user
+from kitobxon.accounts.queries import access_user, readable_users
 from kitobxon.circulation import queries, services
 from kitobxon.circulation.errors import CirculationError
 from kitobxon.circulation.forms import BlockForm, PaymentForm, ReaderSearchForm, WaiveForm
@@ -36,17 +36,16 @@ def reader_search(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         query = form.cleaned_data["q"].strip()
     if query:
-        exact = User.objects.filter(card_number=query).first()
+        readable = readable_users(request.user)
+        exact = readable.filter(card_number=query).first()
         if exact is not None:
             return redirect("circulation:desk_reader", reader_id=exact.pk)
         readers = list(
-            User.objects.filter(
+            readable.filter(
                 Q(card_number__startswith=query)
                 | Q(full_name__icontains=query)
                 | Q(email__icontains=query)
-            )
-            .filter(erased_at__isnull=True)
-            .order_by("full_name", "pk")[:READERS_SHOWN]
+            ).order_by("full_name", "pk")[:READERS_SHOWN]
         )
     return render(
         request,
