@@ -27,16 +27,16 @@ import os
 import random
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+
+from harness import free_port, run_each, setup_django, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -125,17 +125,6 @@ def fresh_library(database: str, env: dict[str, str], postgres: str) -> None:
         )
 
 
-def _setup_django(env: dict[str, str]) -> None:
-    os.environ.update({k: v for k, v in env.items() if k.startswith("KITOBXON_")})
-    for name in ("KITOBXON_DATABASE_URL", "KITOBXON_REDIS_URL"):
-        if name not in env:
-            os.environ.pop(name, None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    import django
-
-    django.setup()
-
-
 def populate(readers: int, copies: int, extra: int) -> dict[str, Any]:
     """Readers, titles with two copies each, a librarian and a token, through the services.
 
@@ -197,27 +186,6 @@ def populate(readers: int, copies: int, extra: int) -> dict[str, Any]:
 
 
 # --- the clients ----------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_until_up(port: int, server: subprocess.Popen[bytes], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit("the server stopped")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit("the server did not come up")
 
 
 class Client:
@@ -312,7 +280,7 @@ def _figures(
 def over_http(
     env: dict[str, str], library: dict[str, Any], clients: int, workers: int
 ) -> dict[str, Any]:
-    port = _free_port()
+    port = free_port()
     log = Path(env["KITOBXON_DATA_DIR"]) / "server.log"
     with log.open("ab") as out:
         server = subprocess.Popen(
@@ -325,7 +293,7 @@ def over_http(
         )
     token = library["token"]
     try:
-        _wait_until_up(port, server)
+        wait_until_up(port, server)
         warm_cards = library["extra_cards"]
         warm = library["extra_barcodes"][: clients * WARMUP_PER_CLIENT]
         library["extra_barcodes"] = library["extra_barcodes"][len(warm) :]
@@ -480,7 +448,7 @@ def bench_database(database: str, args: argparse.Namespace) -> dict[str, Any]:
     env = environment(database, args.postgres, redis)
     print(f"[{database}] a fresh library in {env['KITOBXON_DATA_DIR']} …", flush=True)
     fresh_library(database, env, args.postgres)
-    _setup_django(env)
+    setup_django(env)
     extra = args.clients * WARMUP_PER_CLIENT + args.in_process + 1
     library = populate(args.readers, args.checkouts, extra)
     print(
@@ -598,13 +566,7 @@ def main() -> int:
         parser.error(f"--readers must be at least --checkouts / {ITEMS_PER_READER}")
 
     if args.database == "all":
-        results = []
-        for database in DATABASES:
-            with tempfile.NamedTemporaryFile(suffix=".json") as out:
-                command = [sys.executable, __file__, *sys.argv[1:], "--database", database]
-                command += ["--json", out.name]
-                subprocess.run(command, check=True)
-                results.append(json.loads(Path(out.name).read_text()))
+        results = run_each(__file__, "database", DATABASES)
         print("\n=== all databases ===")
     else:
         results = [bench_database(args.database, args)]

@@ -28,11 +28,9 @@ import random
 import resource
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -45,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from catalogue_import import marc_file  # noqa: E402
+from harness import free_port, run_each, setup_django, wait_until_up  # noqa: E402
 
 from kitobxon.catalogue import synthetic  # noqa: E402
 
@@ -287,27 +286,6 @@ def reindex(backend: str, env: dict[str, str]) -> dict[str, Any]:
 # --- end to end -----------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_until_up(port: int, server: subprocess.Popen[bytes], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit("the server stopped")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit("the server did not come up")
-
-
 def _tree(pid: int) -> list[int]:
     """`pid` and all its descendants."""
     children: dict[int, list[int]] = {}
@@ -377,7 +355,7 @@ def replay(
 def end_to_end(
     backend: str, env: dict[str, str], queries: list[dict[str, Any]], clients: int
 ) -> dict[str, Any]:
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [*KITOBXON, "serve", "--port", str(port), "--workers", "2", "--no-jobs"],
         env=env,
@@ -387,7 +365,7 @@ def end_to_end(
         start_new_session=True,
     )
     try:
-        _wait_until_up(port, server)
+        wait_until_up(port, server)
         print(f"[{backend}] replaying {len(queries)} queries over HTTP …", flush=True)
         replay(port, warmup_queries(), clients)
         timings, totals, elapsed = replay(port, queries, clients)
@@ -423,14 +401,6 @@ def warmup_queries() -> list[dict[str, Any]]:
 
 
 # --- raw, in this process -------------------------------------------------------------------------
-
-
-def _setup_django(env: dict[str, str]) -> None:
-    os.environ.update({k: v for k, v in env.items() if k.startswith("KITOBXON_")})
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    import django
-
-    django.setup()
 
 
 def raw(backend: str, queries: list[dict[str, Any]]) -> dict[str, Any]:
@@ -505,7 +475,7 @@ def bench_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     if args.prepare_only:
         return results
     if args.profile:
-        _setup_django(env)
+        setup_django(env)
         results["profile"] = profile_reindex(40)
         return results
     if not args.no_reindex:
@@ -515,7 +485,7 @@ def bench_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         json.dumps(queries, ensure_ascii=False, indent=0)
     )
     http = end_to_end(backend, env, queries, args.clients)
-    _setup_django(env)
+    setup_django(env)
     direct = raw(backend, queries)
     differing = sum(
         1 for a, b in zip(http.pop("_totals"), direct.pop("_totals"), strict=True) if a != b
@@ -645,13 +615,7 @@ def main() -> int:
     args = parser.parse_args()
 
     if args.backend == "all":
-        results = []
-        for backend in BACKENDS:
-            with tempfile.NamedTemporaryFile(suffix=".json") as out:
-                command = [sys.executable, __file__, *sys.argv[1:], "--backend", backend]
-                command += ["--json", out.name]
-                subprocess.run(command, check=True)
-                results.append(json.loads(Path(out.name).read_text()))
+        results = run_each(__file__, "backend", BACKENDS)
         print("\n=== all backends ===")
     else:
         results = [bench_backend(args.backend, args)]
