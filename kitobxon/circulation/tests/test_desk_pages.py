@@ -237,7 +237,7 @@ def test_the_desk_page_makes_a_fixed_number_of_queries(
     for _n in range(5):
         services.check_out(make_copy(), patron, by=librarian)
     scan(staff, patron.card_number)
-    with django_assert_num_queries(11 + session_queries()):  # type: ignore[attr-defined]
+    with django_assert_num_queries(10 + session_queries()):  # type: ignore[attr-defined]
         response = staff.get(reverse("circulation:desk"))
     assert response.content.decode().count("desk-barcode") == 5
 

@@ -79,7 +79,7 @@ def _reader_panel(user: User, reader: User) -> dict[str, Any]:
     owed = queries.balance(reader)
     return {
         "reader": reader,
-        "blocks": queries.reader_blocks(reader),
+        "blocks": queries.reader_blocks(reader, owed=owed),
         "loans": list(queries.current_loans(reader)),
         "ready": list(queries.readable_holds(user).filter(patron=reader, state=HoldState.READY)),
         "balance": owed,

@@ -89,7 +89,7 @@ def _reader_page(
     context = {
         "desk_page": "readers",
         "reader": reader,
-        "blocks": queries.reader_blocks(reader),
+        "blocks": queries.reader_blocks(reader, owed=owed),
         "librarian_blocks": list(queries.active_blocks(reader).select_related("created_by")),
         "loans": loans,
         "holds": holds,
