@@ -3,6 +3,8 @@
 Registered from CatalogueConfig.ready(). Loading reads plain values in six queries per batch
 (records, names, subjects, identifiers, copies) so a rebuild of a million records stays fast.
 Availability comes from the copies: a record is "available" when a copy is on the shelf now.
+Apps above the catalogue add to a record's document without the catalogue importing them
+(``extend_documents``): the digital library adds its files' full text and "online".
 """
 
 from __future__ import annotations
@@ -56,6 +58,16 @@ AVAILABILITY: dict[str, str] = {
 AUTHOR_FACET_LIMIT = 3
 ABSTRACT_SHOWN = 400
 
+#: Called with {record id: document} for every loaded batch; adds to the documents in place.
+DocumentExtension = Callable[[dict[int, SearchDocument]], None]
+_extensions: list[DocumentExtension] = []
+
+
+def extend_documents(extension: DocumentExtension) -> None:
+    """Let an app add to records' search documents (registered from its AppConfig.ready())."""
+    if extension not in _extensions:
+        _extensions.append(extension)
+
 
 def load(ids: Sequence[str]) -> list[SearchDocument]:
     pks = [int(i) for i in ids if str(i).isdigit()]
@@ -88,7 +100,7 @@ def load(ids: Sequence[str]) -> list[SearchDocument]:
     ):
         copies[record_id].append((barcode, call_number, branch, status))
     record_url = _url_maker()
-    return [
+    documents = [
         document(
             row,
             names[row["id"]],
@@ -99,6 +111,11 @@ def load(ids: Sequence[str]) -> list[SearchDocument]:
         )
         for row in rows
     ]
+    if _extensions:
+        by_id = {int(doc.id): doc for doc in documents}
+        for extension in list(_extensions):
+            extension(by_id)
+    return documents
 
 
 def document(

@@ -25,6 +25,8 @@ class Source:
 
 
 _sources: dict[str, Source] = {}
+#: Facet labels given by apps that add to another source's documents (e.g. "access").
+_facet_labels: dict[str, Callable[[str], str]] = {}
 
 
 def register(source: Source) -> None:
@@ -39,8 +41,15 @@ def sources() -> list[Source]:
     return list(_sources.values())
 
 
+def register_facet_labels(facet: str, label: Callable[[str], str]) -> None:
+    """Name the values of ``facet`` that an app fills in documents it does not own."""
+    _facet_labels[facet] = label
+
+
 def facet_label(facet: str, value: str) -> str:
     """The name a reader sees for a facet value, in the active language."""
+    if facet in _facet_labels:
+        return _facet_labels[facet](value)
     for registered in _sources.values():
         label = registered.facet_labels.get(facet)
         if label is not None:

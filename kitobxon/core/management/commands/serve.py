@@ -23,6 +23,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers", type=int, default=2, help="web worker processes (default 2)"
         )
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=int(os.environ.get("KITOBXON_THREADS", 8)),
+            help="threads per worker (default 8): a reader playing a video holds one for as "
+            "long as it streams",
+        )
         parser.add_argument("--no-jobs", action="store_true", help="do not start a job worker here")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -43,6 +50,8 @@ class Command(BaseCommand):
             address,
             "--workers",
             str(options["workers"]),
+            "--threads",
+            str(options["threads"]),
             "--access-logfile",
             "-",
             "--graceful-timeout",
