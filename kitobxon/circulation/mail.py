@@ -7,26 +7,16 @@ that has moved on, is not written about.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from kitobxon.accounts.models import User
+from kitobxon.accounts.mail import Message, email_reader
 from kitobxon.circulation.models import OPEN_HOLD_STATES, Hold, HoldState, Loan, LoanState
 from kitobxon.circulation.notices import NoticeKind
-
-
-@dataclass(frozen=True)
-class Message:
-    subject: str
-    lines: list[str]
-    link_path: str
 
 
 def _day(value: date) -> str:
@@ -138,26 +128,6 @@ def compose(kind: NoticeKind, patron_id: int, subject: str) -> Message | None:
 
 def send_notice(kind: NoticeKind, patron_id: int, subject: str) -> bool:
     """E-mail one notice to the reader in their language; False when there is nothing to send."""
-    reader = User.objects.filter(pk=patron_id, is_active=True).first()
-    if reader is None or not reader.email:
-        return False
-    with translation.override(reader.preferred_language or settings.LANGUAGE_CODE):
-        message = compose(kind, patron_id, subject)
-        if message is None:
-            return False
-        base = settings.SITE_URL
-        context = {
-            "reader": reader,
-            "message": message,
-            "link": f"{base}{message.link_path}" if base else "",
-            "library_name": settings.LIBRARY_NAME,
-            "language": translation.get_language(),
-        }
-        send_mail(
-            f"{message.subject} · {settings.LIBRARY_NAME}",
-            render_to_string("circulation/email/notice.txt", context),
-            settings.DEFAULT_FROM_EMAIL,
-            [reader.email],
-            html_message=render_to_string("circulation/email/notice.html", context),
-        )
-    return True
+    return email_reader(
+        patron_id, lambda: compose(kind, patron_id, subject), templates="circulation/email/notice"
+    )

@@ -6,20 +6,18 @@ has two cores, so a modest pool (16 threads) works through the attempts.
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from kitobxon.accounts.models import Segment, User, new_card_number
 from kitobxon.catalogue.models import Branch, Item, ItemStatus, Record
 from kitobxon.circulation import queries, services
-from kitobxon.circulation.errors import CirculationError
 from kitobxon.circulation.models import Hold, HoldState, Loan, LoanState
+from kitobxon.core.testing import outcome, race
 from kitobxon.ledger.models import Entry
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,34 +37,6 @@ def readers(count: int, segment: Segment = Segment.STUDENT) -> list[User]:
         ]
     )
     return list(User.objects.filter(email__startswith="racer").order_by("pk"))
-
-
-def outcome(action: Callable[[], Any]) -> str:
-    """Run one attempt in this thread: "ok" or the refusal's class name."""
-    try:
-        action()
-        return "ok"
-    except CirculationError as error:
-        return type(error).__name__
-    finally:
-        connection.close()
-
-
-def race(*actions: Callable[[], Any]) -> list[str]:
-    """Start every action at the same moment, one thread each."""
-    barrier = threading.Barrier(len(actions))
-    results: list[str] = [""] * len(actions)
-
-    def run(index: int) -> None:
-        barrier.wait()
-        results[index] = outcome(actions[index])
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(actions))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
 
 
 def test_200_readers_racing_for_20_copies_end_with_exactly_20_loans(
