@@ -58,6 +58,7 @@ bench: install ## benchmarks under bench/ (BENCH_RECORDS=1000000 for the full im
 	$(BIN)/python bench/relevance.py --backend tantivy
 	$(BIN)/python bench/search.py --records $(BENCH_SEARCH_RECORDS) --backend all
 	$(BIN)/python bench/circulation.py --database all
+	$(BIN)/python bench/digital.py --json var/bench/digital.json
 	$(KITOBXON) manage circulation_evergreen
 	$(BIN)/python bench/ledger.py --database all --json var/bench/ledger.json
 

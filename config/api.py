@@ -13,6 +13,7 @@ from kitobxon.accounts.api import router as accounts_router
 from kitobxon.catalogue.api import READ_AUTH
 from kitobxon.catalogue.api import router as catalogue_router
 from kitobxon.circulation.api import router as circulation_router
+from kitobxon.digital.api import router as digital_router
 from kitobxon.ledger.api import router as ledger_router
 from kitobxon.search.api import router as search_router
 
@@ -32,6 +33,7 @@ api.add_router("/", catalogue_router)
 api.add_router("/", search_router, auth=READ_AUTH)
 api.add_router("/", ledger_router)
 api.add_router("/", circulation_router)
+api.add_router("/digital/", digital_router)
 
 
 def _error(request: HttpRequest, status: int, message: str, **extra: object) -> HttpResponse:

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "kitobxon.ledger",
     "kitobxon.catalogue",
     "kitobxon.circulation",
+    "kitobxon.digital",
     "kitobxon.demo",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -195,6 +196,38 @@ CIRCULATION_LOST_ITEM_FEE = os.environ.get("KITOBXON_LOST_ITEM_FEE", "100000")
 CIRCULATION_HOLD_PICKUP_DAYS = int(os.environ.get("KITOBXON_HOLD_PICKUP_DAYS", "7"))
 CIRCULATION_HOLD_EXPIRY_DAYS = int(os.environ.get("KITOBXON_HOLD_EXPIRY_DAYS", "180"))
 
+# --- Digital library -------------------------------------------------------------------------
+# Comma-separated address ranges of the campus ("10.0.0.0/8, 192.0.2.0/24") for campus-only files.
+DIGITAL_CAMPUS_NETWORKS = os.environ.get("KITOBXON_CAMPUS_NETWORKS", "")
+# How many reverse proxies stand in front of the app (their X-Forwarded-For is then trusted).
+DIGITAL_PROXY_COUNT = int(os.environ.get("KITOBXON_PROXY_COUNT", "0"))
+# Largest upload accepted, in megabytes, per kind of file.
+DIGITAL_MAX_MB = {
+    "pdf": int(os.environ.get("KITOBXON_MAX_PDF_MB", "500")),
+    "epub": int(os.environ.get("KITOBXON_MAX_EPUB_MB", "200")),
+    "audio": int(os.environ.get("KITOBXON_MAX_AUDIO_MB", "1024")),
+    "video": int(os.environ.get("KITOBXON_MAX_VIDEO_MB", "4096")),
+    "captions": 2,
+    "image": 50,
+    "3d": int(os.environ.get("KITOBXON_MAX_3D_MB", "500")),
+}
+# Signed file links expire after this many minutes (a reader reopens them from the record page).
+DIGITAL_LINK_MINUTES = int(os.environ.get("KITOBXON_LINK_MINUTES", "240"))
+# Hours a freed licensed copy is kept for the first reader on the waiting list.
+DIGITAL_OFFER_HOURS = int(os.environ.get("KITOBXON_OFFER_HOURS", "48"))
+# Watermarked downloads a reader may take per day.
+DIGITAL_DAILY_DOWNLOADS = int(os.environ.get("KITOBXON_DAILY_DOWNLOADS", "10"))
+# Behind nginx or Apache the server can send file bytes itself: "" (the app streams them),
+# "x-accel-redirect" (nginx, internal location DIGITAL_SENDFILE_PREFIX) or "x-sendfile".
+DIGITAL_SENDFILE = os.environ.get("KITOBXON_SENDFILE", "")
+DIGITAL_SENDFILE_PREFIX = os.environ.get("KITOBXON_SENDFILE_PREFIX", "/protected-files/")
+# Recognise the text of scanned PDFs with Debian's tesseract (apt-get install tesseract-ocr
+# tesseract-ocr-uzb tesseract-ocr-uzb-cyrl tesseract-ocr-rus); languages in tesseract's names.
+DIGITAL_OCR = os.environ.get("KITOBXON_OCR", "") == "1"
+DIGITAL_OCR_LANGUAGES = os.environ.get("KITOBXON_OCR_LANGUAGES", "uzb+uzb_cyrl+rus+eng")
+# Where the files live: the local DATA_DIR/files (default) or an S3-compatible store
+# (KITOBXON_STORAGE=s3 with KITOBXON_S3_BUCKET, KITOBXON_S3_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...).
+
 # --- Accounts and security -------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 CARD_NUMBER_PREFIX = os.environ.get("KITOBXON_CARD_PREFIX", "29")
@@ -309,11 +342,38 @@ STATICFILES_DIRS = [
     ("vendor/chartjs", NODE_MODULES / "chart.js" / "dist"),
     ("vendor/noble-ed25519", NODE_MODULES / "@noble" / "ed25519"),
     ("vendor/noble-hashes", NODE_MODULES / "@noble" / "hashes"),
+    # The in-browser readers (kitobxon/digital/views/reader.py): pdf.js with its worker, fonts,
+    # character maps and decoders; foliate-js (plain ES modules) and the one module it imports
+    # by bare name; model-viewer's bundle, which carries its own three.js.
+    *(
+        (f"vendor/pdfjs/{part}", NODE_MODULES / "pdfjs-dist" / part)
+        for part in ("build", "web", "cmaps", "standard_fonts", "wasm", "iccs")
+    ),
+    ("vendor/foliate-js", NODE_MODULES / "foliate-js"),
+    (
+        "vendor/construct-style-sheets-polyfill",
+        NODE_MODULES / "construct-style-sheets-polyfill" / "dist",
+    ),
+    ("vendor/model-viewer", NODE_MODULES / "@google" / "model-viewer" / "dist"),
 ]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    if os.environ.get("KITOBXON_STORAGE", "") != "s3"
+    else {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ.get("KITOBXON_S3_BUCKET", "kitobxon"),
+            "endpoint_url": os.environ.get("KITOBXON_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("KITOBXON_S3_REGION") or None,
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": 300,
+            "file_overwrite": True,
+            "signature_version": "s3v4",
+        },
+    },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("kitobxon.search.urls")),
     path("", include("kitobxon.ledger.urls")),
     path("", include("kitobxon.circulation.urls")),
+    path("", include("kitobxon.digital.urls")),
     path("api/", api.urls),
     path("staff/", admin.site.urls),
     path("healthz", core_views.healthz, name="healthz"),

@@ -39,7 +39,8 @@ def test_visitors_are_asked_to_sign_in_to_place_a_hold(
     client: Client, record: Record, copy: Item, django_assert_num_queries: Any
 ) -> None:
     # The catalogue's own 7 queries, plus the panel's two: a lendable copy? how many wait?
-    with django_assert_num_queries(9):
+    # And the digital library's one: does the record have files?
+    with django_assert_num_queries(10):
         html = client.get(record.get_absolute_url()).content.decode()
     login = reverse("accounts:login") + "?next=" + record.get_absolute_url()
     assert f'href="{login}"' in html
@@ -67,8 +68,9 @@ def test_a_reader_places_a_hold_from_the_record_page_and_sees_their_place(
     services.check_out(copy, make_user(), by=None)
     services.place_hold(record, make_user(), pickup_branch=desk, by=None)
     # The catalogue's 13, plus the panel's 6: a lendable copy, how many wait, the reader's
-    # permissions (2, once per request), their hold (none yet) and the pickup branches.
-    with django_assert_num_queries(18 + session_queries()):
+    # permissions (2, once per request), their hold (none yet) and the pickup branches; and
+    # the digital library's one: does the record have files?
+    with django_assert_num_queries(19 + session_queries()):
         html = patron_client.get(record.get_absolute_url()).content.decode()
     action = reverse("circulation:account_place_hold", args=[record.pk])
     assert f'action="{action}"' in html

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from kitobxon.accounts import demo as accounts_demo
 from kitobxon.catalogue import demo as catalogue_demo
 from kitobxon.circulation import demo as circulation_demo
+from kitobxon.digital import demo as digital_demo
 from kitobxon.ledger import checkpoints
 from kitobxon.ledger import queries as ledger_queries
 from kitobxon.search import indexing
@@ -25,6 +26,7 @@ class Command(BaseCommand):
         users = accounts_demo.load()
         catalogue = catalogue_demo.load()
         circulation = circulation_demo.load()
+        digital = digital_demo.load()
         indexed = indexing.reindex()
         checkpoints.make_checkpoint(force=True)
         ledger = ledger_queries.head().size
@@ -46,6 +48,7 @@ class Command(BaseCommand):
                         "users": logins,
                         "catalogue": catalogue,
                         "circulation": circulation,
+                        "digital": digital,
                         "indexed": indexed,
                         "ledger_entries": ledger,
                     },
@@ -57,7 +60,7 @@ class Command(BaseCommand):
         created = sum(1 for login in logins if login["created"])
         self.stdout.write(
             f"Demo library loaded: {catalogue['records']} records "
-            f"({catalogue['copies_added']} copies added), "
+            f"({catalogue['copies_added']} copies added, {digital['files']} digital files), "
             f"{created} new accounts, {len(logins)} in all; {indexed} entries indexed; "
             f"{ledger} ledger entries under a signed checkpoint."
         )

@@ -1,0 +1,1 @@
+"""The digital library: files of records read and heard online, access, digital loans."""

@@ -1,0 +1,73 @@
+"""Forms of the librarian's file pages: upload, who may open a file, the licence."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kitobxon.accounts.models import Segment
+from kitobxon.digital.models import Access, DigitalFile
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class PolicyFields(forms.Form):
+    access = forms.ChoiceField(label=_("Who may open it"), choices=Access.choices)
+    segments = forms.MultipleChoiceField(
+        label=_("Reader segments"),
+        choices=Segment.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Only for “Chosen reader segments”."),
+    )
+    embargo_until = forms.DateField(
+        label=_("Embargoed until"),
+        required=False,
+        widget=DATE,
+        help_text=_("Until this day only librarians may open the file."),
+    )
+    downloadable = forms.BooleanField(
+        label=_("Readers may download a copy (PDFs are watermarked for each reader)"),
+        required=False,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("access") == Access.SEGMENTS and not data.get("segments"):
+            self.add_error("segments", _("Choose at least one reader segment."))
+        return data
+
+
+class UploadForm(PolicyFields):
+    upload = forms.FileField(label=_("File"))
+    label = forms.CharField(label=_("Label"), max_length=300, required=False)
+    caption_for = forms.TypedChoiceField(
+        label=_("Captions for"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        help_text=_("For a WebVTT captions file: the video or audio it belongs to."),
+    )
+    caption_language = forms.CharField(label=_("Captions language"), max_length=16, required=False)
+    field_order = ["upload", "label", "access", "segments", "embargo_until", "downloadable"]
+
+    def __init__(self, *args: Any, media: list[DigitalFile] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.media_files = {f.pk: f for f in media or []}
+        self.fields["caption_for"].choices = [("", "—")] + [  # type: ignore[attr-defined]
+            (f.pk, str(f)) for f in self.media_files.values()
+        ]
+
+
+class FileForm(PolicyFields):
+    label = forms.CharField(label=_("Label"), max_length=300, required=False)
+    field_order = ["label", "access", "segments", "embargo_until", "downloadable"]
+
+
+class LicenceForm(forms.Form):
+    copies = forms.IntegerField(label=_("Concurrent loans"), min_value=1, max_value=100_000)
+    loan_days = forms.IntegerField(label=_("Loan period in days"), min_value=1, max_value=365)
+    valid_until = forms.DateField(label=_("Licence valid until"), required=False, widget=DATE)
+    supplier = forms.CharField(label=_("Supplier"), max_length=200, required=False)

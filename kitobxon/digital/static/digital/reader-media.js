@@ -1,0 +1,49 @@
+// Audio and video: the browser's own player, started where the reader stopped.
+//
+// The bytes come through a signed link served with byte ranges, so the player fetches only
+// what it plays and seeking anywhere is one range request. The position is the playback time
+// in seconds, saved every few seconds while playing and at once on pause or after a seek.
+
+import { PositionKeeper, pageStrings } from "./reader-position.js";
+
+const root = document.getElementById("reader");
+const media = document.getElementById("reader-media");
+const status = document.getElementById("reader-status");
+const strings = pageStrings();
+const keeper = new PositionKeeper(root, {
+  onSaved: (place) => {
+    root.dataset.saved = place.position;
+  },
+  onFailed: () => {
+    status.textContent = strings.not_saved;
+  },
+});
+
+const place = () => {
+  const seconds = Math.floor(media.currentTime * 10) / 10;
+  const duration = Number.isFinite(media.duration) && media.duration > 0 ? media.duration : 0;
+  return [seconds.toFixed(1), duration ? Math.min(1, media.currentTime / duration) : 0];
+};
+
+function restore() {
+  const seconds = Number.parseFloat(keeper.initial.position);
+  // Near the end means finished: start again from the beginning.
+  if (seconds > 0 && (!Number.isFinite(media.duration) || seconds < media.duration - 2)) {
+    media.currentTime = seconds;
+  }
+  root.dataset.state = "ready";
+}
+
+if (media.readyState >= HTMLMediaElement.HAVE_METADATA) restore();
+else media.addEventListener("loadedmetadata", restore, { once: true });
+
+media.addEventListener("timeupdate", () => {
+  if (!media.seeking) keeper.update(...place());
+});
+media.addEventListener("pause", () => keeper.update(...place(), { soon: true }));
+media.addEventListener("seeked", () => keeper.update(...place(), { soon: true }));
+media.addEventListener("ended", () => keeper.update(place()[0], 1, { soon: true }));
+media.addEventListener("error", () => {
+  status.textContent = strings.failed;
+  root.dataset.state = "failed";
+});

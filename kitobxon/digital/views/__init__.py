@@ -1,0 +1,1 @@
+"""Pages of the digital library; each module exports its ``urlpatterns``."""

@@ -1,0 +1,87 @@
+"""The byte server: ``files/<token>/<name>``, the only address of a file's bytes.
+
+Each request is checked afresh, in this order: the link is genuine, fresh and the reader's own
+(else 410 for an expired link, 403 for any other); the file is visible to the reader (else 404);
+``queries.opening`` says yes now (else 403 with the reason), and a download link still allows a
+download. A digital loan that ended, an embargo set or a policy changed after the link was issued
+therefore stops the bytes at the next request. ``delivery`` then sends them.
+"""
+
+from __future__ import annotations
+
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.template import engines
+from django.urls import URLPattern, path
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from kitobxon.accounts import services as account_services
+from kitobxon.digital import delivery, errors, links, queries
+
+# A refusal is usually seen by a reader who followed an old link, so it is a page of the site.
+# Its words are passed in through gettext (makemessages does not read templates in strings).
+_REFUSAL = engines["django"].from_string(
+    '{% extends "base.html" %}{% block title %}{{ heading }}{% endblock %}'
+    '{% block content %}<h1>{{ heading }}</h1><p role="alert">{{ message }}</p>'
+    '<p><a href="{% url "core:home" %}">{{ home }}</a></p>{% endblock %}'
+)
+
+
+def refusal(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
+    """A page saying why the bytes are refused (the decision's or the link's sentence)."""
+    context = {
+        "heading": _("This file cannot be opened"),
+        "message": message,
+        "home": _("Go to the home page"),
+    }
+    response = HttpResponse(_REFUSAL.render(context, request), status=status)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_http_methods(["GET", "HEAD"])
+def file_bytes(request: HttpRequest, token: str, name: str) -> HttpResponseBase:
+    """The bytes behind a signed link; ``name`` only makes the address readable.
+
+    Apps holding a personal access token (``Authorization: Bearer kbx_…``) open links the API
+    gave them the same way a browser session does.
+    """
+    bearer = request.META.get("HTTP_AUTHORIZATION", "")
+    if bearer.startswith("Bearer "):
+        holder = account_services.user_for_access_token(bearer.removeprefix("Bearer ").strip())
+        if holder is None:
+            return refusal(request, errors.AccessDenied().message, status=403)
+        request.user = holder
+    try:
+        link = links.read_token(token, request.user)
+    except errors.LinkExpired as expired:
+        return refusal(request, expired.message, status=410)
+    except errors.AccessDenied as denied:
+        return refusal(request, denied.message, status=403)
+    file = queries.access_file(request.user, link.file_id)
+    decision = queries.opening(request, file)
+    if not decision.allowed:
+        return refusal(request, decision.message, status=403)
+    if link.purpose == "download" and not decision.download:
+        return refusal(request, errors.NotDownloadable().message, status=403)
+    return delivery.serve(request, file, attachment=link.purpose == "download")
+
+
+@require_http_methods(["GET", "HEAD"])
+def thumbnail(request: HttpRequest, file_id: int) -> HttpResponseBase:
+    """A file's thumbnail (first PDF page, EPUB cover, image), only to readers who may open it:
+    a first page can say as much as the file."""
+    file = queries.access_file(request.user, file_id)
+    if not file.thumbnail or not queries.opening(request, file).allowed:
+        raise Http404
+    response = FileResponse(default_storage.open(file.thumbnail, "rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+urlpatterns: list[URLPattern] = [
+    path("files/<str:token>/<str:name>", file_bytes, name="bytes"),
+    path("digital/files/<int:file_id>/thumbnail", thumbnail, name="thumbnail"),
+]

@@ -1,0 +1,372 @@
+"""The in-browser readers in Chromium: PDF, EPUB, video, audio and a 3D model.
+
+Every file is real (reportlab PDF, EPUB 3, FFmpeg-encoded media, binary glTF), attached through
+the upload service and served through signed links with byte ranges. Each test also fails on
+any script error or Content-Security-Policy violation in the page.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+
+from kitobxon.accounts import services as accounts
+from kitobxon.accounts.models import Role, User
+from kitobxon.digital import samples
+from kitobxon.digital.models import Access, DigitalFile, ReadingPosition
+from kitobxon.digital.services import extraction
+from kitobxon.digital.services.files import attach_file
+from kitobxon.digital.tests.factories import attach, record
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+PASSWORD = "kitob-oqish-2026"
+READY = "#reader[data-state=ready]"
+MEDIA = "document.getElementById('reader-media')"
+PAGES = [
+    "Muqaddima. Bu kitob kutubxona haqida.",
+    "Birinchi bob: Buxoro shahri.",
+    "Ikkinchi bob: Xiva qalʼasi.",
+    "Uchinchi bob: Самарқанд мадрасалари ва Регистон.",
+    "Xotima.",
+]
+
+
+@pytest.fixture(autouse=True)
+def _own_storage(settings: Any, tmp_path: Any) -> None:
+    settings.MEDIA_ROOT = tmp_path / "files"
+
+
+@pytest.fixture
+def reader() -> User:
+    user = User.objects.create_user(
+        "oquvchi@example.org", PASSWORD, full_name="Aziza Oquvchi", preferred_language="en"
+    )
+    return accounts.set_role(user, Role.PATRON, by=None)
+
+
+class Watched:
+    """A page whose script errors and policy violations are collected, to be asserted empty."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.errors: list[str] = []
+        page.on("pageerror", lambda error: self.errors.append(f"pageerror: {error}"))
+        page.on(
+            "console",
+            lambda message: (
+                self.errors.append(f"console: {message.text}") if message.type == "error" else None
+            ),
+        )
+
+
+def _signed_in_page(
+    browser: Any, live_server: Any, user: User, viewport: dict[str, int]
+) -> Watched:
+    """A new browser (context) in which ``user`` signs in through the sign-in form."""
+    context = browser.new_context(viewport=viewport, locale="en-US")
+    page = context.new_page()
+    watched = Watched(page)
+    page.goto(live_server.url + "/accounts/login/")
+    page.locator("#id_username").fill(str(user.email))
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/accounts/profile/")
+    return watched
+
+
+def _open(watched: Watched, live_server: Any, file: DigitalFile) -> Any:
+    page = watched.page
+    page.goto(f"{live_server.url}/digital/files/{file.pk}/")
+    page.wait_for_selector(READY, timeout=20_000)
+    return page
+
+
+def _until(page: Any, expression: str, timeout_ms: int = 15_000) -> None:
+    """Wait until ``expression`` is true in the page.
+
+    Polled from here: Playwright's own polling evaluates strings inside the page, which the
+    reader pages' policy (no 'unsafe-eval') rightly refuses.
+    """
+    for _ in range(timeout_ms // 100):
+        if page.evaluate(expression):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"never true: {expression}")
+
+
+def _fits(page: Any) -> bool:
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+
+def _saved_after(page: Any, action: Any) -> Any:
+    """Do ``action`` and wait for the reader page to save the position it led to."""
+    with page.expect_response(
+        lambda r: r.url.endswith("/position") and r.request.method == "PUT", timeout=15_000
+    ) as saved:
+        action()
+    assert saved.value.status == 200
+    return saved.value.json()
+
+
+# --- PDF ------------------------------------------------------------------------------------------
+
+
+def _inked(page: Any, number: int) -> bool:
+    """Whether page ``number`` of the PDF is drawn on its canvas (some pixels are not white)."""
+    return bool(
+        page.evaluate(
+            """(number) => {
+              const canvas = document.querySelector(`.page[data-page-number="${number}"] canvas`);
+              if (!canvas || !canvas.width) return false;
+              const { width, height } = canvas;
+              const data = canvas.getContext("2d").getImageData(0, 0, width, height).data;
+              for (let i = 0; i < data.length; i += 4) if (data[i] < 128) return true;
+              return false;
+            }""",
+            number,
+        )
+    )
+
+
+def test_a_pdf_is_read_on_a_phone_searched_and_reopened_at_the_same_page_elsewhere(
+    browser: Any, live_server: Any, reader: User
+) -> None:
+    file = attach(record(title="Shaharlar"), samples.pdf(PAGES), access=Access.REGISTERED)
+    extraction.extract_file(file)
+
+    phone = _signed_in_page(browser, live_server, reader, PHONE)
+    page = _open(phone, live_server, file)
+    page.wait_for_selector("#reader[data-rendered~='1']")
+    assert _inked(page, 1)
+    assert page.input_value("#pdf-page") == "1"
+    assert page.locator("#pdf-count").inner_text() == "of 5"
+    assert _fits(page)
+
+    page.locator("#pdf-next").click()
+    page.wait_for_selector("#reader[data-page='2'][data-rendered~='2']")
+    assert _inked(page, 2)
+    page.locator("#pdf-container").focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_selector("#reader[data-page='3']")
+    assert page.input_value("#pdf-page") == "3"
+
+    page.locator(".reader-panel summary", has_text="Contents").click()
+    page.locator("#pdf-outline button", has_text="Page 5").click()  # the PDF's own outline
+    page.wait_for_selector("#reader[data-page='5'][data-rendered~='5']")
+    assert page.input_value("#pdf-page") == "5"
+
+    page.locator("#pdf-search-panel summary").click()
+    page.locator("#pdf-search-q").fill("samarqand")
+    page.keyboard.press("Enter")
+    hit = page.locator("#pdf-hits .reader-hit")
+    hit.first.wait_for()
+    assert hit.count() == 1
+    assert hit.first.locator("mark").inner_text() == "Самарқанд"
+    saved = _saved_after(page, hit.first.click)
+    assert saved["position"] == "4" and saved["progress"] == 0.8
+    page.wait_for_selector("#reader[data-rendered~='4']")
+    assert page.input_value("#pdf-page") == "4"
+    assert ReadingPosition.objects.get(reader=reader, file=file).position == "4"
+    assert phone.errors == []
+
+    laptop = _signed_in_page(browser, live_server, reader, DESKTOP)
+    page = _open(laptop, live_server, file)
+    page.wait_for_selector("#reader[data-rendered~='4']")
+    assert page.input_value("#pdf-page") == "4"
+    assert _inked(page, 4)
+    assert laptop.errors == []
+    phone.page.context.close()
+    laptop.page.context.close()
+
+
+# --- EPUB -----------------------------------------------------------------------------------------
+
+CHAPTERS = [
+    ("Birinchi bob", "Bahor keldi.\n\nDaraxtlar gulladi."),
+    ("Ikkinchi bob", "Anor pishdi.\n\nBogʻda qushlar sayradi."),
+    ("Uchinchi bob", "Qish tushdi.\n\nHamma uyda kitob oʻqidi."),
+]
+
+
+def _book_frame(page: Any, text: str, timeout_ms: int = 15_000) -> Any:
+    """The frame in which foliate-js shows the book, once it shows ``text``."""
+    from playwright.sync_api import Error
+
+    for _ in range(timeout_ms // 100):
+        for frame in page.frames:
+            if not frame.url.startswith("blob:"):
+                continue
+            try:
+                if text in frame.evaluate("document.body ? document.body.innerText : ''"):
+                    return frame
+            except Error:  # the frame went away while foliate-js turned the page
+                continue
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the book never showed {text!r}")
+
+
+def _style(frame: Any, selector: str, name: str) -> str:
+    return str(frame.evaluate(f"getComputedStyle(document.querySelector('{selector}')).{name}"))
+
+
+def test_an_epub_is_read_with_contents_search_night_mode_and_larger_text(
+    browser: Any, live_server: Any, reader: User
+) -> None:
+    file = attach(record(title="Fasllar"), samples.epub(CHAPTERS), name="fasllar.epub")
+
+    phone = _signed_in_page(browser, live_server, reader, PHONE)
+    page = _open(phone, live_server, file)
+    frame = _book_frame(page, "Bahor keldi.")
+    assert frame.locator("h1").inner_text() == "Birinchi bob"
+    assert page.locator("#epub-location").inner_text().startswith("Birinchi bob")
+    assert _fits(page)
+
+    size = float(_style(frame, "p", "fontSize").removesuffix("px"))
+    page.locator("#epub-larger").click()
+    page.locator("#epub-larger").click()
+    assert float(_style(frame, "p", "fontSize").removesuffix("px")) > size * 1.15
+    assert _style(frame, "body", "backgroundColor") == "rgb(255, 255, 255)"
+    page.locator("#epub-night").click()
+    assert page.get_attribute("#epub-night", "aria-pressed") == "true"
+    assert _style(frame, "body", "backgroundColor") == "rgb(18, 18, 18)"
+    assert _style(frame, "p", "color") == "rgb(232, 230, 227)"
+
+    page.locator(".reader-panel summary", has_text="Contents").click()
+    page.locator("#epub-toc button", has_text="Uchinchi bob").click()
+    frame = _book_frame(page, "Qish tushdi.")
+    _until(page, "document.getElementById('epub-location').textContent.startsWith('Uchinchi bob')")
+    assert _style(frame, "body", "backgroundColor") == "rgb(18, 18, 18)"  # kept on a new chapter
+
+    page.locator("#epub-search-panel summary").click()
+    page.locator("#epub-search-q").fill("bahor")
+    page.keyboard.press("Enter")
+    hit = page.locator("#epub-hits .reader-hit")
+    hit.first.wait_for()
+    assert hit.count() == 1
+    assert hit.first.locator("mark").inner_text() == "Bahor"
+    hit.first.click()
+    _book_frame(page, "Bahor keldi.")
+
+    page.locator("#epub-book").focus()
+    page.keyboard.press("ArrowRight")
+    _book_frame(page, "Anor pishdi.")
+    chapter_two = "epubcfi(/6/4!"  # the second item of the spine
+    _until(
+        page, f"(document.getElementById('reader').dataset.saved || '').startsWith('{chapter_two}')"
+    )
+    assert ReadingPosition.objects.get(reader=reader, file=file).position.startswith(chapter_two)
+    assert phone.errors == []
+
+    laptop = _signed_in_page(browser, live_server, reader, DESKTOP)
+    page = _open(laptop, live_server, file)
+    frame = _book_frame(page, "Anor pishdi.")
+    assert frame.locator("h1").inner_text() == "Ikkinchi bob"
+    assert laptop.errors == []
+    phone.page.context.close()
+    laptop.page.context.close()
+
+
+# --- Video, audio, 3D -----------------------------------------------------------------------------
+
+
+def _media_requests(page: Any) -> list[tuple[str | None, int, str | None]]:
+    """(Range header, status, Content-Range) of every request for the file's bytes."""
+    seen: list[tuple[str | None, int, str | None]] = []
+    page.on(
+        "response",
+        lambda r: (
+            seen.append((r.request.headers.get("range"), r.status, r.headers.get("content-range")))
+            if "/files/" in r.url and r.request.method == "GET"
+            else None
+        ),
+    )
+    return seen
+
+
+def _play(page: Any) -> None:
+    assert page.evaluate("document.getElementById('reader-media').play().then(() => true)")
+    start = page.evaluate("document.getElementById('reader-media').currentTime")
+    _until(page, f"document.getElementById('reader-media').currentTime > {start} + 0.3")
+
+
+def test_a_video_plays_with_its_captions_and_seeks_through_range_requests(
+    browser: Any, live_server: Any, reader: User
+) -> None:
+    film = attach(record(title="Ranglar"), samples.video("webm", seconds=6), name="ranglar.webm")
+    attach_file(
+        film.record,
+        io.BytesIO(samples.webvtt(["Salom!", "Ranglar haqida film."])),
+        by=None,
+        original_name="ranglar.uz.vtt",
+        caption_for=film,
+        caption_language="uz",
+    )
+    phone = _signed_in_page(browser, live_server, reader, PHONE)
+    requests = _media_requests(phone.page)
+    page = _open(phone, live_server, film)
+    _until(page, "document.getElementById('reader-media').textTracks[0].cues?.length === 2")
+    track = page.evaluate(
+        "(() => { const t = document.getElementById('reader-media').textTracks[0];"
+        " return [t.kind, t.language, t.mode, t.cues[0].text]; })()"
+    )
+    assert track == ["captions", "uz", "showing", "Salom!"]
+    video = [r for r in requests if r[0]]  # the captions file is fetched whole, without a Range
+    assert video and all(status == 206 for _range, status, _content in video)
+    assert video[0][0] == "bytes=0-" and str(video[0][2]).startswith("bytes 0-")
+    assert _fits(page)
+
+    _play(page)
+    _saved_after(page, lambda: page.evaluate(f"{MEDIA}.currentTime = 4.5"))
+    _until(page, "Math.abs(document.getElementById('reader-media').currentTime - 4.5) < 1")
+    _until(page, "!document.getElementById('reader-media').seeking")
+    assert phone.errors == []
+    phone.page.context.close()
+
+
+def test_audio_plays_seeks_with_a_range_request_and_resumes_on_another_device(
+    browser: Any, live_server: Any, reader: User
+) -> None:
+    # Long enough (150 s, ~1.6 MB) that the player cannot have it all before the seek.
+    talk = attach(record(title="Suhbat"), samples.audio("ogg", seconds=150), name="suhbat.ogg")
+    phone = _signed_in_page(browser, live_server, reader, PHONE)
+    requests = _media_requests(phone.page)
+    page = _open(phone, live_server, talk)
+    _play(page)
+    page.evaluate("document.getElementById('reader-media').pause()")
+    before = len(requests)
+    saved = _saved_after(page, lambda: page.evaluate(f"{MEDIA}.currentTime = 120"))
+    assert float(saved["position"]) == pytest.approx(120, abs=1)
+    assert saved["progress"] == pytest.approx(0.8, abs=0.01)
+    seeks = requests[before:]
+    assert seeks and all(status == 206 for _range, status, _content in seeks)
+    assert all(header and not header.startswith("bytes=0-") for header, _status, _content in seeks)
+    _play(page)
+    assert page.evaluate("document.getElementById('reader-media').currentTime") > 120
+    assert phone.errors == []
+
+    laptop = _signed_in_page(browser, live_server, reader, DESKTOP)
+    page = _open(laptop, live_server, talk)
+    assert page.evaluate("document.getElementById('reader-media').currentTime") >= 119
+    assert laptop.errors == []
+    phone.page.context.close()
+    laptop.page.context.close()
+
+
+def test_a_3d_model_loads_in_model_viewer(browser: Any, live_server: Any, reader: User) -> None:
+    vase = attach(record(title="Koʻza"), samples.glb(), name="koza.glb")
+    phone = _signed_in_page(browser, live_server, reader, PHONE)
+    page = _open(phone, live_server, vase)  # ready is set by model-viewer's "load" event
+    assert page.evaluate("document.getElementById('reader-model').loaded") is True
+    assert page.get_attribute("#reader-model", "ar-modes") == "webxr scene-viewer quick-look"
+    assert page.get_attribute("#reader-model", "alt") == "Koʻza"
+    # A desktop browser cannot place a model in the room: no AR button is offered.
+    assert page.evaluate("document.getElementById('reader-model').canActivateAR") is False
+    assert not page.locator(".reader-ar").is_visible()
+    assert _fits(page)
+    assert phone.errors == []
+    phone.page.context.close()
