@@ -100,8 +100,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="kitobxon-bench-") as data_dir:
         sqlite = run_import(path, {**base_env, "KITOBXON_DATA_DIR": data_dir})
     sqlite["share_of_pymarc_parse_rate"] = round(
-        float(sqlite["records_per_second"]) / parse_rate,
-        3,  # type: ignore[arg-type]
+        float(sqlite["records_per_second"]) / parse_rate,  # type: ignore[arg-type]
+        3,
     )
     results["sqlite"] = sqlite
     if args.postgres:
@@ -119,8 +119,8 @@ def main() -> int:
         finally:
             subprocess.run([*admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=True)
         postgres["share_of_pymarc_parse_rate"] = round(
-            float(postgres["records_per_second"]) / parse_rate,
-            3,  # type: ignore[arg-type]
+            float(postgres["records_per_second"]) / parse_rate,  # type: ignore[arg-type]
+            3,
         )
         results["postgres"] = postgres
 
