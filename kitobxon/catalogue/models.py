@@ -174,7 +174,11 @@ class Record(models.Model):
         verbose_name = _("record")
         verbose_name_plural = _("records")
         ordering = ["-modified_at", "-id"]
-        indexes = [models.Index(fields=["control_number", "control_number_source"])]
+        indexes = [
+            models.Index(fields=["control_number", "control_number_source"]),
+            # Harvesters page through records in (modified_at, id) order (OAI-PMH keyset).
+            models.Index(fields=["modified_at", "id"], name="catalogue_record_keyset"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.title} ({self.year})" if self.year else self.title
@@ -294,6 +298,9 @@ class Tombstone(models.Model):
         verbose_name = _("deleted record")
         verbose_name_plural = _("deleted records")
         ordering = ["-deleted_at"]
+        indexes = [
+            models.Index(fields=["deleted_at", "record_id"], name="catalogue_tombstone_keyset")
+        ]
 
     def __str__(self) -> str:
         return f"#{self.record_id} {self.title}"
