@@ -59,6 +59,8 @@ bench: install ## benchmarks under bench/ (BENCH_RECORDS=1000000 for the full im
 	$(BIN)/python bench/search.py --records $(BENCH_SEARCH_RECORDS) --backend all
 	$(BIN)/python bench/circulation.py --database all
 	$(BIN)/python bench/digital.py --json var/bench/digital.json
+	$(BIN)/python bench/protocols.py --records $(BENCH_RECORDS) --json var/bench/protocols.json
+	$(BIN)/python bench/protocols_harvest.py
 	$(KITOBXON) manage circulation_evergreen
 	$(BIN)/python bench/ledger.py --database all --json var/bench/ledger.json
 

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "kitobxon.catalogue",
     "kitobxon.circulation",
     "kitobxon.digital",
+    "kitobxon.protocols",
     "kitobxon.demo",
     "django.contrib.admin",
     "django.contrib.auth",

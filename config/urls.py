@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("kitobxon.ledger.urls")),
     path("", include("kitobxon.circulation.urls")),
     path("", include("kitobxon.digital.urls")),
+    path("", include("kitobxon.protocols.urls")),
     path("api/", api.urls),
     path("staff/", admin.site.urls),
     path("healthz", core_views.healthz, name="healthz"),

@@ -30,6 +30,7 @@ COMMANDS: dict[str, SubCommand] = {
     "reindex": SubCommand("reindex", "rebuild the search index from the database"),
     "search": SubCommand("search", "search the library from the command line"),
     "ledger": SubCommand("ledger", "the integrity ledger: verify, checkpoint, witness"),
+    "harvest": SubCommand("harvest", "harvest records from another library over OAI-PMH"),
 }
 
 USAGE = """usage: kitobxon COMMAND [options]

@@ -1,0 +1,1 @@
+"""OAI-PMH harvester: kitobxon harvest and scheduled harvests."""

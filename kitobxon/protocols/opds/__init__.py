@@ -1,0 +1,1 @@
+"""OPDS 1.2 (Atom) and 2.0 (JSON) catalogues at /opds/."""
