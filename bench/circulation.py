@@ -36,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from harness import free_port, run_each, setup_django, wait_until_up
+from harness import free_port, migrate, run_each, setup_django, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -114,15 +114,7 @@ def fresh_library(database: str, env: dict[str, str], postgres: str) -> None:
     if database == "postgres":
         _psql(postgres, f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
         _psql(postgres, f"CREATE DATABASE {PG_DATABASE}")
-    with (data_dir / "bench.log").open("ab") as log:
-        subprocess.run(
-            [*KITOBXON, "migrate", "--no-input"],
-            env=env,
-            cwd=ROOT,
-            check=True,
-            stdout=log,
-            stderr=log,
-        )
+    migrate(env, data_dir)
 
 
 def populate(readers: int, copies: int, extra: int) -> dict[str, Any]:

@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from harness import free_port, setup_django, wait_until_up  # noqa: E402
+from harness import free_port, migrate, setup_django, wait_until_up  # noqa: E402
 
 KITOBXON = [sys.executable, "-m", "kitobxon.cli"]
 DATA_DIR = ROOT / "var" / "bench" / "digital"
@@ -221,15 +221,7 @@ def make_video(path: Path, size: int) -> None:
 def fresh_library(env: dict[str, str]) -> None:
     shutil.rmtree(DATA_DIR, ignore_errors=True)
     DATA_DIR.mkdir(parents=True)
-    with (DATA_DIR / "bench.log").open("ab") as log:
-        subprocess.run(
-            [*KITOBXON, "migrate", "--no-input"],
-            env=env,
-            cwd=ROOT,
-            check=True,
-            stdout=log,
-            stderr=log,
-        )
+    migrate(env, DATA_DIR)
 
 
 def populate(video: Path) -> dict[str, Any]:

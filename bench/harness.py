@@ -59,3 +59,16 @@ def run_each(script: str, option: str, variants: Iterable[str]) -> list[dict[str
             subprocess.run(command, check=True)
             results.append(json.loads(Path(out.name).read_text()))
     return results
+
+
+def migrate(env: dict[str, str], data_dir: Path) -> None:
+    """`kitobxon migrate` for the library in ``data_dir``, its output in ``data_dir/bench.log``."""
+    with (data_dir / "bench.log").open("ab") as log:
+        subprocess.run(
+            [sys.executable, "-m", "kitobxon.cli", "migrate", "--no-input"],
+            env=env,
+            cwd=Path(__file__).resolve().parent.parent,
+            check=True,
+            stdout=log,
+            stderr=log,
+        )
