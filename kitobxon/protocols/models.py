@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Schedule(models.TextChoices):
@@ -90,12 +91,14 @@ class HarvestRun(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=RunStatus.choices, default=RunStatus.RUNNING
     )
-    from_date = models.CharField(_("from"), max_length=32, blank=True)
+    from_date = models.CharField(
+        pgettext_lazy("harvest run", "changes since"), max_length=32, blank=True
+    )
     response_date = models.CharField(_("response date"), max_length=32, blank=True)
     harvested = models.PositiveIntegerField(_("harvested"), default=0)
     updated = models.PositiveIntegerField(_("updated"), default=0)
     unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
-    deleted = models.PositiveIntegerField(_("deleted"), default=0)
+    deleted = models.PositiveIntegerField(pgettext_lazy("harvest run", "deleted"), default=0)
     rejected = models.PositiveIntegerField(_("rejected"), default=0)
     pages = models.PositiveIntegerField(_("pages"), default=0)
     errors = models.TextField(_("errors"), blank=True)
