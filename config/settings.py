@@ -118,6 +118,8 @@ _database_url = (
 )
 DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's SQLite backend with writers queued on a lock file (kitobxon/core/sqlite).
+    DATABASES["default"]["ENGINE"] = "kitobxon.core.sqlite"
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers work while the job worker writes; IMMEDIATE makes a write

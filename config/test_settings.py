@@ -25,7 +25,7 @@ HUEY = {**HUEY, "immediate": True}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 API_THROTTLE_ANONYMOUS = API_THROTTLE_USER = "100000/m"
 
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "kitobxon.core.sqlite":
     # A file in the throw-away data directory rather than shared-cache memory: race tests run
     # real threads, and shared-cache SQLite fails ("table is locked") where a file in WAL mode
     # queues writers behind busy_timeout as production does.
