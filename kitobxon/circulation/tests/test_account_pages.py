@@ -38,9 +38,9 @@ def _sentence(error: type[errors.CirculationError], language: str = "uz") -> str
 def test_visitors_are_asked_to_sign_in_to_place_a_hold(
     client: Client, record: Record, copy: Item, django_assert_num_queries: Any
 ) -> None:
-    # The catalogue's own 7 queries, plus the panel's two: a lendable copy? how many wait?
-    # And the digital library's one: does the record have files?
-    with django_assert_num_queries(10):
+    # The catalogue's own 8 queries (with the record's collections), plus the panel's two: a
+    # lendable copy? how many wait? And the digital library's one: does the record have files?
+    with django_assert_num_queries(11):
         html = client.get(record.get_absolute_url()).content.decode()
     login = reverse("accounts:login") + "?next=" + record.get_absolute_url()
     assert f'href="{login}"' in html
@@ -67,10 +67,10 @@ def test_a_reader_places_a_hold_from_the_record_page_and_sees_their_place(
 ) -> None:
     services.check_out(copy, make_user(), by=None)
     services.place_hold(record, make_user(), pickup_branch=desk, by=None)
-    # The catalogue's 13, plus the panel's 6: a lendable copy, how many wait, the reader's
+    # The catalogue's 14, plus the panel's 6: a lendable copy, how many wait, the reader's
     # permissions (2, once per request), their hold (none yet) and the pickup branches; and
     # the digital library's one: does the record have files?
-    with django_assert_num_queries(19 + session_queries()):
+    with django_assert_num_queries(20 + session_queries()):
         html = patron_client.get(record.get_absolute_url()).content.decode()
     action = reverse("circulation:account_place_hold", args=[record.pk])
     assert f'action="{action}"' in html
