@@ -12,8 +12,10 @@ class ProtocolsConfig(AppConfig):
     def ready(self) -> None:
         from kitobxon.catalogue.panels import register_record_panel
         from kitobxon.protocols import tasks
-        from kitobxon.protocols.web.views import record_panel
+        from kitobxon.protocols.web.views import record_panel, result_extras
+        from kitobxon.search.registry import register_hit_extras
 
         register_record_panel(record_panel)
+        register_hit_extras(result_extras)
         # The harvest jobs register with the queue when their module is imported.
         assert tasks

@@ -3,12 +3,19 @@
 Each app's `search.py` defines a `Source` and registers it from its AppConfig.ready():
 `load(ids)` turns object ids into `SearchDocument`s (ids it cannot find are left out, and their
 index entries are removed), and `all_ids()` yields every indexable id in batches for a rebuild.
+
+Apps may also add HTML to each hit of a results page (`register_hit_extras`), for example the
+COinS span and unAPI id that let Zotero save the records of a page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.safestring import SafeString
 
 from kitobxon.search.documents import SearchDocument
 
@@ -27,6 +34,9 @@ class Source:
 _sources: dict[str, Source] = {}
 #: Facet labels given by apps that add to another source's documents (e.g. "access").
 _facet_labels: dict[str, Callable[[str], str]] = {}
+#: ``fn(request, hits) -> {hit key: HTML}``, called once per results page.
+HitExtras = Callable[[HttpRequest, Sequence[Mapping[str, Any]]], Mapping[str, SafeString]]
+_hit_extras: list[HitExtras] = []
 
 
 def register(source: Source) -> None:
@@ -55,3 +65,25 @@ def facet_label(facet: str, value: str) -> str:
         if label is not None:
             return label(value)
     return value
+
+
+def register_hit_extras(extras: HitExtras) -> None:
+    """Add HTML to the hits of every results page.
+
+    ``extras(request, hits)`` is called once per page with all its hits (so it can read their
+    objects in a fixed number of queries, never one per hit) and answers ``{hit key: HTML}``
+    for the hits it has something for. It decides what the visitor may see.
+    """
+    if extras not in _hit_extras:
+        _hit_extras.append(extras)
+
+
+def hit_extras(request: HttpRequest, hits: Sequence[Mapping[str, Any]]) -> dict[str, SafeString]:
+    """The extra HTML of each hit (by key), from every registered function in order."""
+    if not hits:
+        return {}
+    parts: dict[str, list[SafeString]] = {}
+    for extras in list(_hit_extras):
+        for key, html in extras(request, hits).items():
+            parts.setdefault(key, []).append(html)
+    return {key: SafeString("".join(htmls)) for key, htmls in parts.items()}

@@ -110,8 +110,10 @@ def results(request: HttpRequest) -> HttpResponse:
                 "open": bool(chosen) or name in ("type", "lang", "year", "availability"),
             }
         )
+    extras = registry.hit_extras(request, response.hits)
     for hit in response.hits:
         hit["type_label"] = label("type", str(hit.get("type", "")))
+        hit["extra_html"] = extras.get(str(hit["key"]), "")
     context = {
         "q": search_request.q,
         "response": response,

@@ -5,6 +5,7 @@ A thin adapter: CQL is parsed (`protocols.cql`), mapped onto the reader's query 
 the records are read back through `catalogue.queries.readable_records` before the crosswalks
 write them, so a draft never leaves by SRU to someone who could not open it. Version 1.2
 requests are answered too (with a ``version`` element; ``recordPacking`` read as escaping).
+Results are sorted by a CQL ``sortBy`` clause or a ``sortKeys`` parameter (see ``mapping``).
 Errors are SRU diagnostics in the response, with HTTP 200 as the protocol expects.
 """
 
@@ -128,6 +129,8 @@ def _explain(request: HttpRequest, version: str) -> HttpResponse:
     for name in mapping.INDEXES:
         context_set, index_name = name.split(".")
         index = etree.SubElement(index_info, f"{{{EXPLAIN}}}index", search="true")
+        if name in mapping.SORT_INDEXES:
+            index.set("sort", "true")
         etree.SubElement(index, f"{{{EXPLAIN}}}title", lang="en").text = name
         holder = etree.SubElement(index, f"{{{EXPLAIN}}}map")
         etree.SubElement(holder, f"{{{EXPLAIN}}}name", set=context_set).text = index_name
@@ -179,10 +182,12 @@ def _search_retrieve(request: HttpRequest, params: Mapping[str, str], version: s
         if escaping not in ("xml", "string"):
             raise _Refused(Diagnostic(71, escaping))
         try:
-            q = mapping.to_query(cql.parse(text))
+            node = cql.parse(text)
+            q = mapping.to_query(node)
+            sort = mapping.search_sort(node, params.get("sortKeys", ""))
         except cql.CQLError as error:
             raise _Refused(Diagnostic(error.code, error.details, error.message)) from None
-        total, records = _page(request, q, start, maximum)
+        total, records = _page(request, q, sort, start, maximum)
         if total and start > total:
             raise _Refused(Diagnostic(61, str(start)))
     except _Refused as refused:
@@ -210,7 +215,9 @@ def _search_retrieve(request: HttpRequest, params: Mapping[str, str], version: s
     return _xml(root)
 
 
-def _page(request: HttpRequest, q: str, start: int, maximum: int) -> tuple[int, list[RecordData]]:
+def _page(
+    request: HttpRequest, q: str, sort: str, start: int, maximum: int
+) -> tuple[int, list[RecordData]]:
     """The total and the records from ``start`` (1-based), at most ``maximum`` of them.
 
     Search pages are fixed-size; an arbitrary start reads the one or two pages around it.
@@ -224,6 +231,7 @@ def _page(request: HttpRequest, q: str, start: int, maximum: int) -> tuple[int, 
         found = search(
             SearchRequest(
                 q=f"({q})",  # in brackets: never taken for an identifier to jump to
+                sort=sort,
                 page=page,
                 size=size,
                 principals=principals,

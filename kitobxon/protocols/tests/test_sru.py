@@ -165,6 +165,111 @@ def test_version_1_2_requests_are_answered(schema: etree.XMLSchema, catalogue: d
     assert root.findtext("s:numberOfRecords", namespaces=NS) == "1"
 
 
+# --- sorting ----------------------------------------------------------------------------------
+
+
+def titles(root: etree._Element) -> list[str]:
+    return [t.split(" : ")[0] for t in root.xpath("//dc:title/text()", namespaces=NS)]
+
+
+def years(root: etree._Element) -> list[str]:
+    return root.xpath("//dc:date/text()", namespaces=NS)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("mehrobdan or kunlar sortBy dc.title", ["Mehrobdan chayon", "Oʻtkan kunlar"]),
+        ("mehrobdan or kunlar sortBy title/sort.ascending", ["Mehrobdan chayon", "Oʻtkan kunlar"]),
+        (
+            "mehrobdan or kunlar sortBy dc.date/sort.descending",
+            ["Oʻtkan kunlar", "Mehrobdan chayon"],
+        ),
+        ("mehrobdan or kunlar SORTBY dc.date/descending", ["Oʻtkan kunlar", "Mehrobdan chayon"]),
+        (
+            "mehrobdan or kunlar sortBy dc.date/sort.ascending",
+            ["Mehrobdan chayon", "Oʻtkan kunlar"],
+        ),
+        (
+            '> dc = "info:srw/cql-context-set/1/dc-v1.1" mehrobdan or kunlar'
+            " sortBy dc.date/sort.descending",
+            ["Oʻtkan kunlar", "Mehrobdan chayon"],
+        ),
+    ],
+)
+def test_sort_by_orders_the_records(
+    schema: etree.XMLSchema, catalogue: dict, query: str, expected: list[str]
+) -> None:
+    root = get(schema, Client(), query=query)
+    assert diagnostic_codes(root) == []
+    assert titles(root) == expected
+
+
+def test_sorted_paging_covers_every_year_in_order(schema: etree.XMLSchema, catalogue: dict) -> None:
+    seen: list[str] = []
+    start = "1"
+    while start:
+        root = get(
+            schema,
+            Client(),
+            query="dc.title = tarix sortBy dc.date/sort.descending/sort.missingLow",
+            maximumRecords="5",
+            startRecord=start,
+        )
+        seen += years(root)
+        start = root.findtext("s:nextRecordPosition", namespaces=NS) or ""
+    assert seen == [str(year) for year in range(2011, 1999, -1)]
+
+
+@pytest.mark.parametrize("version", ["1.1", "1.2", "2.0"])
+def test_the_sort_keys_parameter_sorts_too(
+    schema: etree.XMLSchema, catalogue: dict, version: str
+) -> None:
+    newest = get(schema, Client(), version=version, query="tarix", sortKeys="dc.date,,0")
+    assert years(newest)[:3] == ["2011", "2010", "2009"]
+    oldest = get(schema, Client(), version=version, query="tarix", sortKeys="date,dc,1,0,highValue")
+    assert years(oldest)[:3] == ["2000", "2001", "2002"]
+    by_title = get(schema, Client(), version=version, query="mehrobdan or kunlar", sortKeys="title")
+    assert titles(by_title) == ["Mehrobdan chayon", "Oʻtkan kunlar"]
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({"query": "kunlar sortBy dc.creator"}, "88"),
+        ({"query": "kunlar sortBy cql.serverChoice"}, "88"),
+        ({"query": "kunlar sortBy dc.title/sort.descending"}, "90"),
+        ({"query": "kunlar sortBy dc.title dc.date"}, "84"),
+        ({"query": "kunlar sortBy dc.title/sort.respectCase"}, "91"),
+        ({"query": "kunlar sortBy dc.date/sort.missingOmit"}, "92"),
+        ({"query": "kunlar sortBy dc.date/sort.descending/sort.missingHigh"}, "92"),
+        ({"query": "kunlar sortBy dc.title/sort.locale=uz"}, "82"),
+        ({"query": "kunlar sortBy dc.title/sort.ignoreAccents"}, "82"),
+        ({"query": "kunlar sortBy dc.title/marc.ascending"}, "82"),
+        ({"query": "kunlar", "sortKeys": "title,marcxml"}, "87"),
+        ({"query": "kunlar", "sortKeys": "title,,down"}, "90"),
+        ({"query": "kunlar", "sortKeys": "title,,1,yes"}, "91"),
+        ({"query": "kunlar", "sortKeys": "date,,1,0,lowValue", "version": "1.1"}, "92"),
+        ({"query": "kunlar", "sortKeys": "title date"}, "84"),
+        ({"query": "kunlar", "sortKeys": ",dc"}, "6"),
+        ({"query": "kunlar sortBy dc.title", "sortKeys": "title"}, "96"),
+    ],
+)
+def test_sorts_we_cannot_give_are_diagnosed(
+    schema: etree.XMLSchema, catalogue: dict, params: dict, code: str
+) -> None:
+    root = get(schema, Client(), **params)
+    assert diagnostic_codes(root) == [code]
+    assert root.findtext("s:numberOfRecords", namespaces=NS) == "0"
+
+
+def test_explain_marks_the_sortable_indexes(schema: etree.XMLSchema, catalogue: dict) -> None:
+    root = get(schema, Client())
+    zeerex = {"z": "http://explain.z3950.org/dtd/2.0/"}
+    sortable = root.xpath("//z:index[@sort='true']/z:title/text()", namespaces=zeerex)
+    assert sorted(sortable) == ["dc.date", "dc.title"]
+
+
 # --- copy cataloguing over real HTTP against our own /sru --------------------------------------
 
 

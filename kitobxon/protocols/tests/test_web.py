@@ -1,20 +1,28 @@
-"""Reference managers find records: COinS and unAPI on record pages, alternates to MARCXML/DC."""
+"""Reference managers find records: COinS and unAPI on record and results pages, alternates to
+MARCXML/DC."""
 
 from __future__ import annotations
 
 import html
 import json
 import re
+from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from django.test import Client
+from django.contrib.auth.models import AnonymousUser
+from django.db import connection
+from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
 from lxml import etree
 
+from kitobxon.accounts.models import Role
 from kitobxon.catalogue.data import ContributorData, IdentifierData
-from kitobxon.catalogue.models import RecordStatus
+from kitobxon.catalogue.models import Record, RecordStatus
 from kitobxon.catalogue.tests.factories import make_record, record_data
 from kitobxon.protocols.web.coins import BOOK, DC, JOURNAL, context_object
+from kitobxon.protocols.web.views import result_extras
+from kitobxon.search import indexing
 
 pytestmark = pytest.mark.django_db
 
@@ -88,3 +96,155 @@ def test_unapi_does_not_reveal_a_draft(client: Client) -> None:
     draft.status = RecordStatus.DRAFT
     draft.save(update_fields=["status"])
     assert client.get("/unapi", {"id": f"record:{draft.pk}"}).status_code == 404
+
+
+# --- results pages --------------------------------------------------------------------------
+
+SPAN = re.compile(r'<span class="Z3988" title="([^"]*)"></span>')
+UNAPI_ID = re.compile(r'<abbr class="unapi-id" title="(record:\d+)"></abbr>')
+
+
+def spans(page: str) -> list[dict[str, list[str]]]:
+    return [parse_qs(html.unescape(title)) for title in SPAN.findall(page)]
+
+
+def _shelf() -> dict[str, Record]:
+    """Three published records found by ``kitob``, one of them with markup in its names, and a
+    draft that is found by the same word only by librarians."""
+    shelf = {
+        "alpha": make_record(
+            title="Alpha kitob",
+            subtitle="",
+            contributors=[ContributorData("Karimov, Nodir")],
+            year=2001,
+            identifiers=[],
+            work_key="alpha",
+        ),
+        "tricky": make_record(
+            title='Kitob & "qalam" <b>',
+            subtitle="",
+            contributors=[ContributorData("O'Brien, <Pat> & Co")],
+            year=2002,
+            identifiers=[],
+            work_key="tricky",
+        ),
+        "gamma": make_record(
+            title="Gamma kitob",
+            subtitle="tarix",
+            contributors=[ContributorData("Tosheva, Lola")],
+            year=2003,
+            identifiers=[IdentifierData("isbn", "978-3-16-148410-0")],
+            work_key="gamma",
+        ),
+        "draft": make_record(
+            title="Yashirin qoralama kitob",
+            subtitle="",
+            year=2004,
+            identifiers=[],
+            work_key="yashirin",
+        ),
+    }
+    Record.objects.filter(pk=shelf["draft"].pk).update(status=RecordStatus.DRAFT)
+    indexing.enqueue("record", [shelf["draft"].pk])
+    indexing.drain()
+    return shelf
+
+
+def test_a_results_page_carries_a_coins_span_and_unapi_id_per_readable_record(
+    client: Client,
+) -> None:
+    shelf = _shelf()
+    response = client.get("/search/", {"q": "kitob"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    found = {kev["rft.btitle"][0]: kev for kev in spans(page)}
+    assert len(SPAN.findall(page)) == 3
+    assert sorted(found) == ["Alpha kitob", "Gamma kitob : tarix", 'Kitob & "qalam" <b>']
+    assert found['Kitob & "qalam" <b>']["rft.au"] == ["O'Brien, <Pat> & Co"]
+    assert (found["Alpha kitob"]["rft.au"], found["Alpha kitob"]["rft.date"]) == (
+        ["Karimov, Nodir"],
+        ["2001"],
+    )
+    gamma = found["Gamma kitob : tarix"]
+    assert (gamma["rft.au"], gamma["rft.date"]) == (["Tosheva, Lola"], ["2003"])
+    assert gamma["rft_id"] == [f"http://testserver/records/{shelf['gamma'].pk}/"]
+    assert sorted(UNAPI_ID.findall(page)) == sorted(
+        f"record:{shelf[name].pk}" for name in ("alpha", "tricky", "gamma")
+    )
+    assert '<link rel="unapi-server" type="application/xml" title="unAPI" href="/unapi">' in page
+    assert 'Kitob & "qalam" <b>' not in page
+    assert "qoralama" not in page.lower()
+
+
+def test_the_results_span_is_the_record_page_span(client: Client) -> None:
+    record = make_record()
+    indexing.drain()
+    results = client.get("/search/", {"q": "kunlar"}).content.decode()
+    record_page = client.get(record.get_absolute_url()).content.decode()
+    assert SPAN.findall(results) == SPAN.findall(record_page)
+    assert len(SPAN.findall(results)) == 1
+
+
+def test_an_htmx_swap_of_the_results_carries_the_spans(client: Client) -> None:
+    _shelf()
+    partial = client.get("/search/", {"q": "kitob"}, headers={"HX-Request": "true"})
+    page = partial.content.decode()
+    assert "<html" not in page
+    assert len(SPAN.findall(page)) == 3
+    assert len(UNAPI_ID.findall(page)) == 3
+
+
+def test_a_record_turned_draft_before_the_index_catches_up_gets_no_span(client: Client) -> None:
+    shelf = _shelf()
+    Record.objects.filter(pk=shelf["alpha"].pk).update(status=RecordStatus.DRAFT)  # not reindexed
+    page = client.get("/search/", {"q": "kitob"}).content.decode()
+    assert f'href="/records/{shelf["alpha"].pk}/"' in page  # still a hit, from the index
+    titles = sorted(kev["rft.btitle"][0] for kev in spans(page))
+    assert titles == ["Gamma kitob : tarix", 'Kitob & "qalam" <b>']
+    assert f"record:{shelf['alpha'].pk}" not in page
+
+
+def test_a_librarian_gets_the_span_of_a_draft(make_user: Any) -> None:
+    shelf = _shelf()
+    librarian = Client()
+    librarian.force_login(make_user(Role.LIBRARIAN))
+    page = librarian.get("/search/", {"q": "kitob"}).content.decode()
+    assert "Yashirin qoralama kitob" in [kev["rft.btitle"][0] for kev in spans(page)]
+    assert f"record:{shelf['draft'].pk}" in page
+
+
+def test_the_spans_of_a_page_cost_three_queries_however_many_hits(
+    django_assert_num_queries: Any,
+) -> None:
+    records = [
+        make_record(title=f"Kitob {n}", work_key=f"kitob-{n}", identifiers=[]) for n in range(6)
+    ]
+    request = RequestFactory().get("/search/")
+    request.user = AnonymousUser()
+    hits = [{"kind": "record", "id": str(r.pk), "key": f"record:{r.pk}"} for r in records]
+    with django_assert_num_queries(3):
+        extras = result_extras(request, hits)
+    assert sorted(extras) == sorted(h["key"] for h in hits)
+    with django_assert_num_queries(3):
+        assert len(result_extras(request, hits[:2])) == 2
+    with django_assert_num_queries(0):
+        assert result_extras(request, [{"kind": "item", "id": "1", "key": "item:1"}]) == {}
+
+
+def test_a_results_page_costs_the_same_queries_for_three_records_and_for_six(
+    client: Client,
+) -> None:
+    _shelf()
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/search/", {"q": "kitob"}).status_code == 200
+        return len(captured)
+
+    three = count()
+    for n in range(3):
+        make_record(title=f"Yana kitob {n}", work_key=f"yana-{n}", identifiers=[])
+    indexing.drain()
+    six = count()
+    assert len(SPAN.findall(client.get("/search/", {"q": "kitob"}).content.decode())) == 6
+    assert six == three
