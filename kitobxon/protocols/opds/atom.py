@@ -10,7 +10,7 @@ from datetime import datetime
 
 from lxml import etree
 
-from kitobxon.protocols.opds.feeds import Feed, Navigation, Publication
+from kitobxon.protocols.opds.feeds import Feed, Link, Navigation, Publication
 
 ATOM = "http://www.w3.org/2005/Atom"
 OPDS = "http://opds-spec.org/2010/catalog"
@@ -24,6 +24,8 @@ NAVIGATION_TYPE = "application/atom+xml;profile=opds-catalog;kind=navigation"
 ACQUISITION_TYPE = "application/atom+xml;profile=opds-catalog;kind=acquisition"
 ENTRY_TYPE = "application/atom+xml;type=entry;profile=opds-catalog"
 OPENSEARCH_TYPE = "application/opensearchdescription+xml"
+AUTH_DOCUMENT_REL = "http://opds-spec.org/auth/document"
+AUTH_DOCUMENT_TYPE = "application/opds-authentication+json"
 CONTENT_TYPE = "application/atom+xml; charset=utf-8"
 
 
@@ -46,8 +48,9 @@ def feed_type(kind: str) -> str:
     return NAVIGATION_TYPE if kind == "navigation" else ACQUISITION_TYPE
 
 
-def write(feed: Feed, *, root: str, start: str, search: str) -> bytes:
-    """The feed as Atom; ``root``, ``start`` and ``search`` are the catalogue's own addresses."""
+def write(feed: Feed, *, root: str, start: str, search: str, authentication: str) -> bytes:
+    """The feed as Atom; ``root``, ``start``, ``search`` and ``authentication`` (the OPDS
+    Authentication document) are the catalogue's own addresses."""
     element = etree.Element(f"{{{ATOM}}}feed", nsmap=NSMAP)
     own_type = feed_type(feed.kind)
     page = feed.page.number if feed.page else 1
@@ -62,6 +65,9 @@ def write(feed: Feed, *, root: str, start: str, search: str) -> bytes:
     if feed.key != "root":
         _link(element, "up", start, NAVIGATION_TYPE)
     _link(element, "search", search, OPENSEARCH_TYPE)
+    _link(element, AUTH_DOCUMENT_REL, authentication, AUTH_DOCUMENT_TYPE)
+    for link in feed.links:
+        _link(element, link.rel, link.href, link.type, link.title)
     if feed.page is not None:
         last = feed.page.last
         _link(element, "first", feed.url(1), own_type)
@@ -95,8 +101,18 @@ def _navigation_entry(parent: etree._Element, entry: Navigation, updated: dateti
         _sub(element, f"{{{ATOM}}}content", entry.summary, type="text")
 
 
+def write_entry(publication: Publication) -> bytes:
+    """One publication as an OPDS entry document: what borrowing and returning answer."""
+    document = etree.Element(f"{{{ATOM}}}entry", nsmap=NSMAP)
+    _fill_entry(document, publication)
+    return bytes(etree.tostring(document, xml_declaration=True, encoding="utf-8"))
+
+
 def _publication_entry(parent: etree._Element, publication: Publication) -> None:
-    element = _sub(parent, f"{{{ATOM}}}entry")
+    _fill_entry(_sub(parent, f"{{{ATOM}}}entry"), publication)
+
+
+def _fill_entry(element: etree._Element, publication: Publication) -> None:
     _sub(element, f"{{{ATOM}}}title", publication.title)
     _sub(element, f"{{{ATOM}}}id", publication.id)
     _sub(element, f"{{{ATOM}}}updated", _stamp(publication.updated))
@@ -126,3 +142,22 @@ def _publication_entry(parent: etree._Element, publication: Publication) -> None
         )
         if link.indirect:
             _sub(item, f"{{{OPDS}}}indirectAcquisition", type=link.indirect)
+        if link.availability is not None:
+            _availability(item, link)
+
+
+def _availability(item: etree._Element, link: Link) -> None:
+    """The Library Simplified extension, inside the link it describes."""
+    state = link.availability
+    assert state is not None
+    _sub(
+        item,
+        f"{{{OPDS}}}availability",
+        status=state.status,
+        since=_stamp(state.since) if state.since else "",
+        until=_stamp(state.until) if state.until else "",
+    )
+    holds = {"total": state.holds_total, "position": state.holds_position}
+    _sub(item, f"{{{OPDS}}}holds", **{k: str(v) for k, v in holds.items() if v is not None})
+    copies = {"total": state.copies_total, "available": state.copies_available}
+    _sub(item, f"{{{OPDS}}}copies", **{k: str(v) for k, v in copies.items() if v is not None})

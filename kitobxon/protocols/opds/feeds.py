@@ -10,8 +10,11 @@ OPDS is for acquiring digital publications, so its lists hold the records with a
 Library rule: a reader is offered a file the way the access policy allows it to them now: an open
 file as open access, a file they may open for another reason (registered, reader group, campus, a
 digital loan they hold) as a plain acquisition, a licensed title they do not hold as a borrow
-link; a file that needs a signed-in reader as an acquisition the client authenticates for; a
-file they may not reach at all is not mentioned.
+link (to ``loans.borrow``, which apps follow with the reader's credentials); a file that needs a
+signed-in reader as an acquisition the client authenticates for; a file they may not reach at
+all is not mentioned. Links to licensed titles say where the reader stands (``standing.py``:
+borrowing until, waiting at a place, a copy kept for them, copies free) and, when they borrow or
+wait, how to give it back (the ``revoke`` link).
 """
 
 from __future__ import annotations
@@ -29,10 +32,12 @@ from django.utils.translation import gettext as _
 
 from kitobxon.catalogue.languages import language_name
 from kitobxon.catalogue.models import ResourceType
-from kitobxon.catalogue.queries import readable_records
+from kitobxon.catalogue.queries import readable_records, with_details
 from kitobxon.digital import policy
 from kitobxon.digital import queries as digital
 from kitobxon.digital.models import Access, DigitalFile, DigitalLoanState
+from kitobxon.digital.states import OPEN_WAIT_STATES
+from kitobxon.protocols.opds.standing import Availability, Standing, standings
 from kitobxon.search.queries import principals
 from kitobxon.search.searching import SearchRequest, SearchResponse, search
 
@@ -49,7 +54,16 @@ ACQUISITION = "http://opds-spec.org/acquisition"
 BORROW = "http://opds-spec.org/acquisition/borrow"
 IMAGE = "http://opds-spec.org/image"
 THUMBNAIL = "http://opds-spec.org/image/thumbnail"
+SHELF = "http://opds-spec.org/shelf"
+#: Library Simplified's relation for giving a loan back or leaving a waiting list.
+REVOKE = "http://librarysimplified.org/terms/rel/revoke"
 HTML = "text/html"
+ATOM_ENTRY = "application/atom+xml;type=entry;profile=opds-catalog"
+ATOM_ACQUISITION = "application/atom+xml;profile=opds-catalog;kind=acquisition"
+OPDS2_PUBLICATION = "application/opds-publication+json"
+OPDS2_FEED = "application/opds+json"
+#: As much of an abstract as the search index keeps for lists.
+ABSTRACT_SHOWN = 400
 
 
 #: ISO 639-2/B (the catalogue's codes) -> the shortest BCP 47 tag, which OPDS asks for.
@@ -88,6 +102,10 @@ class Link:
     title: str = ""
     #: The media type the reader ends up with behind a borrow or reader page.
     indirect: str = ""
+    #: Library Simplified availability of what is behind the link (licensed titles).
+    availability: Availability | None = None
+    #: The link needs the reader's credentials (OPDS 2.0 ``authenticate``).
+    authenticate: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +162,8 @@ class Feed:
     publications: list[Publication] = field(default_factory=list)
     page: Page | None = None
     query: str = ""
+    #: Further feed-level links (the shelf, from the root).
+    links: list[Link] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +173,18 @@ class Caller:
     request: HttpRequest
     user: Any
     version: int  # 1 (Atom) or 2 (JSON)
+    #: When set, files the reader may open are linked to their bytes (signed links it issues)
+    #: instead of the reader page: for apps, after a borrow and on the shelf.
+    fulfil: Callable[[DigitalFile], str] | None = None
+
+    @property
+    def entry_type(self) -> str:
+        """The media type of one publication in this format (what borrow and revoke answer)."""
+        return OPDS2_PUBLICATION if self.version == 2 else ATOM_ENTRY
+
+    @property
+    def acquisition_type(self) -> str:
+        return OPDS2_FEED if self.version == 2 else ATOM_ACQUISITION
 
     def url(self, name: str, *args: Any, query: Mapping[str, Any] | None = None) -> str:
         prefix = "protocols:opds2-" if self.version == 2 else "protocols:opds-"
@@ -211,6 +243,7 @@ def root(caller: Caller) -> Feed:
         updated=timezone.now(),
         url=lambda page: caller.url("root"),
         navigation=entries,
+        links=[Link(SHELF, caller.url("shelf"), caller.acquisition_type, _("My digital loans"))],
     )
 
 
@@ -311,6 +344,48 @@ def _publications(caller: Caller, found: SearchResponse) -> list[Publication]:
     modified = dict(
         readable_records(caller.user).filter(pk__in=ids).values_list("pk", "modified_at")
     )
+    hits = [
+        (int(hit["id"]), hit)
+        for hit in found.hits
+        if str(hit.get("id", "")).isdigit() and int(hit["id"]) in modified
+    ]
+    return _built(caller, hits, modified)
+
+
+def records(caller: Caller, record_ids: Sequence[int]) -> list[Publication]:
+    """Publications read from the catalogue rather than the search index, in the given order:
+    the answer to a borrow, the reader's shelf (which must be right the moment after)."""
+    found = {
+        record.pk: record
+        for record in with_details(readable_records(caller.user)).filter(pk__in=record_ids)
+    }
+    hits: list[tuple[int, Mapping[str, Any]]] = []
+    for record_id in record_ids:
+        record = found.get(record_id)
+        if record is None:
+            continue
+        contributions = sorted(record.contributions.all(), key=lambda c: c.position)
+        hit = {
+            "title": record.title,
+            "subtitle": record.subtitle,
+            "authors": [c.agent.name for c in contributions],
+            "languages": record.languages or [],
+            "year": record.year,
+            "publisher": record.publisher,
+            "abstract": (record.abstract or record.contents)[:ABSTRACT_SHOWN],
+            "subjects": [subject.label for subject in record.subjects.all()],
+            "type": record.resource_type,
+        }
+        hits.append((record_id, hit))
+    modified = {pk: record.modified_at for pk, record in found.items()}
+    return _built(caller, hits, modified)
+
+
+def _built(
+    caller: Caller,
+    hits: Sequence[tuple[int, Mapping[str, Any]]],
+    modified: Mapping[int, datetime],
+) -> list[Publication]:
     files: dict[int, list[DigitalFile]] = {}
     for file in (
         digital.readable_files(caller.user)
@@ -318,12 +393,15 @@ def _publications(caller: Caller, found: SearchResponse) -> list[Publication]:
         .order_by("record_id", "position", "id")
     ):
         files.setdefault(file.record_id, []).append(file)
-    loans = _loans(caller.user, list(files))
+    licensed = {
+        file.record_id
+        for found in files.values()
+        for file in found
+        if file.access == Access.LICENSED
+    }
+    held = standings(caller.user, sorted(licensed))
     result = []
-    for hit in found.hits:
-        record_id = int(hit["id"]) if str(hit.get("id", "")).isdigit() else 0
-        if record_id not in modified:
-            continue
+    for record_id, hit in hits:
         publication = Publication(
             id=caller.absolute(
                 str(hit.get("url") or reverse("catalogue:record", args=[record_id]))
@@ -347,48 +425,86 @@ def _publications(caller: Caller, found: SearchResponse) -> list[Publication]:
                 caller.absolute(reverse("catalogue:cover", args=[record_id])),
                 "image/svg+xml",
             ),
-            *_file_links(caller, files.get(record_id, []), record_id in loans),
+            *_file_links(caller, record_id, files.get(record_id, []), held.get(record_id)),
         ]
         result.append(publication)
     return result
 
 
-def _loans(user: Any, record_ids: list[int]) -> set[int]:
-    """Records the reader holds an active digital loan of (one query for the page)."""
-    if not record_ids or not getattr(user, "is_authenticated", False):
-        return set()
-    return set(
-        digital.readable_digital_loans(user)
-        .filter(
-            reader_id=user.pk,
-            licence__record_id__in=record_ids,
-            state=DigitalLoanState.ACTIVE,
-            due_at__gt=timezone.now(),
-        )
-        .values_list("licence__record_id", flat=True)
-    )
-
-
-def _file_links(caller: Caller, files: list[DigitalFile], has_loan: bool) -> list[Link]:
+def _file_links(
+    caller: Caller, record_id: int, files: list[DigitalFile], standing: Standing | None
+) -> list[Link]:
     links: list[Link] = []
     borrow_offered = False
     ip = digital.client_ip(caller.request)
+    has_loan = standing is not None and standing.loan
+    availability = standing.availability if standing is not None else None
     for file in files:
         decision = policy.decide(file, caller.user, ip=ip, has_loan=has_loan)
         reader = caller.absolute(reverse("digital:reader", args=[file.pk]))
         title = file.label or file.original_name
         if decision.allowed:
             rel = OPEN_ACCESS if decision.reason == "open" else ACQUISITION
-            links.append(Link(rel, reader, HTML, title, indirect=file.content_type))
+            lent = availability if file.access == Access.LICENSED else None
+            if caller.fulfil is not None:
+                # The bytes themselves, through a signed link issued to this reader.
+                href = caller.absolute(caller.fulfil(file))
+                links.append(
+                    Link(rel, href, file.content_type, title, availability=lent, authenticate=True)
+                )
+            else:
+                links.append(
+                    Link(rel, reader, HTML, title, indirect=file.content_type, availability=lent)
+                )
             if file.thumbnail:
                 thumb = caller.absolute(reverse("digital:thumbnail", args=[file.pk]))
                 links.append(Link(THUMBNAIL, thumb, "image/jpeg"))
         elif file.access == Access.LICENSED and decision.reason in ("borrow", "sign_in"):
             if not borrow_offered:
-                # The record page, where the reader presses "Borrow" (a POST with CSRF).
-                borrow = caller.absolute(reverse("catalogue:record", args=[file.record_id]))
-                links.append(Link(BORROW, borrow, HTML, _("Borrow"), indirect=file.content_type))
+                # Reading apps borrow here with the reader's credentials (GET or POST).
+                links.append(
+                    Link(
+                        BORROW,
+                        caller.url("borrow", record_id),
+                        caller.entry_type,
+                        _("Borrow"),
+                        indirect=file.content_type,
+                        availability=availability,
+                        authenticate=True,
+                    )
+                )
                 borrow_offered = True
         elif decision.reason == "sign_in":
             links.append(Link(ACQUISITION, reader, HTML, title, indirect=file.content_type))
+    if standing is not None and standing.held:
+        title = _("Return early") if standing.loan else _("Leave the waiting list")
+        revoke = caller.url("revoke", record_id)
+        links.append(Link(REVOKE, revoke, caller.entry_type, title, authenticate=True))
     return links
+
+
+def shelf(caller: Caller) -> Feed:
+    """The reader's shelf: the titles they borrow now, then those they wait for."""
+    now = timezone.now()
+    user = caller.user
+    borrowed = (
+        digital.readable_digital_loans(user)
+        .filter(reader_id=user.pk, state=DigitalLoanState.ACTIVE, due_at__gt=now)
+        .order_by("due_at", "id")
+        .values_list("licence__record_id", flat=True)
+    )
+    waiting = (
+        digital.readable_waits(user)
+        .filter(reader_id=user.pk, state__in=OPEN_WAIT_STATES)
+        .order_by("created_at", "id")
+        .values_list("licence__record_id", flat=True)
+    )
+    ids = list(dict.fromkeys([*borrowed, *waiting]))
+    return Feed(
+        key="shelf",
+        title=_("My digital loans"),
+        kind="acquisition",
+        updated=now,
+        url=lambda page: caller.url("shelf"),
+        publications=records(caller, ids),
+    )

@@ -8,6 +8,9 @@ from typing import Any
 from kitobxon.protocols.opds.feeds import ACQUISITION, IMAGE, THUMBNAIL, Feed, Link, Publication
 
 CONTENT_TYPE = "application/opds+json"
+PUBLICATION_TYPE = "application/opds-publication+json"
+AUTH_DOCUMENT_REL = "http://opds-spec.org/auth/document"
+AUTH_DOCUMENT_TYPE = "application/opds-authentication+json"
 #: OPDS 2.0 images must include a raster format for clients that cannot draw SVG.
 RASTER = ("image/jpeg", "image/png", "image/gif", "image/webp", "image/avif")
 SCHEMA_TYPES = {
@@ -26,14 +29,17 @@ def _stamp(value: datetime) -> str:
     return value.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def write(feed: Feed, *, start: str, search: str) -> dict[str, Any]:
-    """The feed as an OPDS 2.0 document; ``search`` is a URI template with ``{?query}``."""
+def write(feed: Feed, *, start: str, search: str, authentication: str) -> dict[str, Any]:
+    """The feed as an OPDS 2.0 document; ``search`` is a URI template with ``{?query}``,
+    ``authentication`` the OPDS Authentication document that links needing a reader name."""
     page = feed.page.number if feed.page else 1
     metadata: dict[str, Any] = {"title": feed.title, "modified": _stamp(feed.updated)}
     links: list[dict[str, Any]] = [
         {"rel": "self", "href": feed.url(page), "type": CONTENT_TYPE},
         {"rel": "start", "href": start, "type": CONTENT_TYPE},
         {"rel": "search", "href": search, "type": CONTENT_TYPE, "templated": True},
+        {"rel": AUTH_DOCUMENT_REL, "href": authentication, "type": AUTH_DOCUMENT_TYPE},
+        *(_link(link, authentication) for link in feed.links),
     ]
     if feed.page is not None:
         last = feed.page.last
@@ -62,7 +68,7 @@ def write(feed: Feed, *, start: str, search: str) -> dict[str, Any]:
             for entry in feed.navigation
         ] or [{"href": start, "title": feed.title, "type": CONTENT_TYPE, "rel": "start"}]
     else:
-        publications = [_publication(p) for p in feed.publications if _acquirable(p)]
+        publications = [publication(p, authentication) for p in feed.publications if _acquirable(p)]
         if publications:
             document["publications"] = publications
     if not document.get("publications") and feed.kind != "navigation":
@@ -77,16 +83,34 @@ def _acquirable(publication: Publication) -> bool:
     return any(link.rel.startswith(ACQUISITION) for link in publication.links)
 
 
-def _link(link: Link) -> dict[str, Any]:
+def _link(link: Link, authentication: str) -> dict[str, Any]:
     value: dict[str, Any] = {"rel": link.rel, "href": link.href, "type": link.type}
     if link.title:
         value["title"] = link.title
+    properties: dict[str, Any] = {}
     if link.indirect:
-        value["properties"] = {"indirectAcquisition": [{"type": link.indirect}]}
+        properties["indirectAcquisition"] = [{"type": link.indirect}]
+    if link.authenticate:
+        properties["authenticate"] = {"href": authentication, "type": AUTH_DOCUMENT_TYPE}
+    state = link.availability
+    if state is not None:
+        availability = {"state": state.status}
+        if state.since:
+            availability["since"] = _stamp(state.since)
+        if state.until:
+            availability["until"] = _stamp(state.until)
+        properties["availability"] = availability
+        holds = {"total": state.holds_total, "position": state.holds_position}
+        properties["holds"] = {k: v for k, v in holds.items() if v is not None}
+        copies = {"total": state.copies_total, "available": state.copies_available}
+        properties["copies"] = {k: v for k, v in copies.items() if v is not None}
+    if properties:
+        value["properties"] = properties
     return value
 
 
-def _publication(publication: Publication) -> dict[str, Any]:
+def publication(publication: Publication, authentication: str) -> dict[str, Any]:
+    """One publication (a feed's, or alone as ``application/opds-publication+json``)."""
     metadata: dict[str, Any] = {
         "@type": SCHEMA_TYPES.get(publication.resource_type, "http://schema.org/CreativeWork"),
         "identifier": publication.id,
@@ -107,7 +131,10 @@ def _publication(publication: Publication) -> dict[str, Any]:
         metadata["subject"] = [{"name": s} for s in publication.subjects]
     images = [link for link in publication.links if link.rel in (IMAGE, THUMBNAIL)]
     others = [link for link in publication.links if link.rel not in (IMAGE, THUMBNAIL)]
-    document: dict[str, Any] = {"metadata": metadata, "links": [_link(link) for link in others]}
+    document: dict[str, Any] = {
+        "metadata": metadata,
+        "links": [_link(link, authentication) for link in others],
+    }
     if any(image.type in RASTER for image in images):
         document["images"] = [{"href": i.href, "type": i.type} for i in images]
     return document

@@ -1,8 +1,9 @@
 """The OPDS catalogue's addresses: the same feeds as Atom (``/opds/``) and JSON (``/opds/v2/``).
 
-Readers are who their session says, or the holder of a personal access token sent as
-``Authorization: Bearer kbx_…`` (e-reader apps cannot keep a session); a bad token is a 401, never
-a silent fall back to anonymous. Without either, the catalogue shows what every visitor sees.
+Readers are who their session says, or who their credentials say (``auth.py``: HTTP Basic with
+card number or e-mail and password, or a personal access token as ``Authorization: Bearer``);
+bad credentials are a 401, never a silent fall back to anonymous. Without any, the catalogue
+shows what every visitor sees; the shelf asks for a reader. Borrowing is in ``loans.py``.
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ import json
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
 from lxml import etree
 
-from kitobxon.accounts import services as account_services
-from kitobxon.protocols.opds import atom, feeds, opds2
+from kitobxon.protocols.opds import atom, auth, feeds, opds2
 from kitobxon.search.documents import FACETS as SEARCH_FACETS
 
 OPENSEARCH_NS = "http://a9.com/-/spec/opensearch/1.1/"
@@ -25,16 +26,14 @@ MAX_QUERY = 500
 
 
 def _caller(request: HttpRequest, version: int) -> feeds.Caller | HttpResponse:
-    user: Any = request.user
-    bearer = request.META.get("HTTP_AUTHORIZATION", "")
-    if bearer.startswith("Bearer "):
-        holder = account_services.user_for_access_token(bearer.removeprefix("Bearer ").strip())
-        if holder is None:
-            response = HttpResponse("invalid access token", status=401, content_type="text/plain")
-            response["WWW-Authenticate"] = 'Bearer realm="opds", error="invalid_token"'
-            return response
-        user = holder
+    user = auth.reader(request, session=True)
+    if isinstance(user, HttpResponse):
+        return user
     return feeds.Caller(request=request, user=user, version=version)
+
+
+def _authentication_url(caller: feeds.Caller) -> str:
+    return caller.absolute(reverse("protocols:opds-authentication"))
 
 
 def _page(request: HttpRequest) -> int:
@@ -45,7 +44,12 @@ def _page(request: HttpRequest) -> int:
 def _respond(caller: feeds.Caller, feed: feeds.Feed) -> HttpResponse:
     if caller.version == 2:
         search = caller.url("search").rstrip("/") + "/{?q}"
-        body = opds2.write(feed, start=caller.url("root"), search=search)
+        body = opds2.write(
+            feed,
+            start=caller.url("root"),
+            search=search,
+            authentication=_authentication_url(caller),
+        )
         response = HttpResponse(
             json.dumps(body, ensure_ascii=False), content_type=opds2.CONTENT_TYPE
         )
@@ -55,13 +59,17 @@ def _respond(caller: feeds.Caller, feed: feeds.Feed) -> HttpResponse:
             root=caller.absolute("/"),
             start=caller.url("root"),
             search=caller.url("opensearch"),
+            authentication=_authentication_url(caller),
         )
         kind = "navigation" if feed.kind == "navigation" else "acquisition"
         response = HttpResponse(
             document, content_type=f"application/atom+xml;profile=opds-catalog;kind={kind}"
         )
     patch_vary_headers(response, ["Authorization", "Cookie"])
-    response["Cache-Control"] = "private, max-age=60"
+    # The shelf changes with every borrow: an app must not show it from its cache.
+    response["Cache-Control"] = (
+        "private, no-store" if feed.key == "shelf" else "private, max-age=60"
+    )
     return response
 
 
@@ -71,9 +79,18 @@ def _view(version: int, build: Any) -> Any:
         caller = _caller(request, version)
         if isinstance(caller, HttpResponse):
             return caller
-        return _respond(caller, build(caller, request, **kwargs))
+        feed = build(caller, request, **kwargs)
+        if isinstance(feed, HttpResponse):
+            return feed
+        return _respond(caller, feed)
 
     return view
+
+
+def _shelf(caller: feeds.Caller, request: HttpRequest) -> feeds.Feed | HttpResponse:
+    if not getattr(caller.user, "is_authenticated", False):
+        return auth.challenge(request)
+    return feeds.shelf(caller)
 
 
 def _root(caller: feeds.Caller, request: HttpRequest) -> feeds.Feed:
@@ -110,6 +127,17 @@ root2 = _view(2, _root)
 facet2 = _view(2, _facet)
 listing2 = _view(2, _list)
 search2 = _view(2, _search)
+shelf = _view(1, _shelf)
+shelf2 = _view(2, _shelf)
+
+
+@require_safe
+def authentication(request: HttpRequest) -> HttpResponse:
+    """The OPDS Authentication document (every feed links to it)."""
+    body = json.dumps(auth.document(request), ensure_ascii=False)
+    response = HttpResponse(body, content_type=auth.DOCUMENT_TYPE)
+    response["Cache-Control"] = "private, max-age=3600"  # in the reader's language
+    return response
 
 
 @require_safe
