@@ -100,17 +100,31 @@ def update_item(item: Item, *, by: User | None, **fields: Any) -> Item:
     return item
 
 
-def set_item_status(item: Item, status: ItemStatus, *, by: User | None) -> Item:
-    """Change a copy's status. Circulation moves copies through loans with its own rules."""
+def set_item_status(
+    item: Item, status: ItemStatus, *, by: User | None, locked: bool = False
+) -> Item:
+    """Change a copy's status. Circulation moves copies through loans with its own rules.
+
+    ``locked``: the caller has read ``item`` under its row lock in the transaction it is in
+    (circulation locks the copy before deciding anything), so it is not read again."""
+    if locked:
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("set_item_status(locked=True) outside the caller's transaction")
+        _change_status(item, status, by=by)
+        return item
     with transaction.atomic():
-        locked = Item.objects.select_for_update().get(pk=item.pk)
-        before = locked.status
-        locked.status = status
-        locked.save(update_fields=["status", "modified_at"])
-        audit("item.status_changed", locked, by=by, changes={"status": [before, status]})
-        indexing.enqueue("record", [locked.record_id])
+        current = Item.objects.select_for_update().get(pk=item.pk)
+        _change_status(current, status, by=by)
     item.status = status
-    return locked
+    return current
+
+
+def _change_status(item: Item, status: ItemStatus, *, by: User | None) -> None:
+    before = item.status
+    item.status = status
+    item.save(update_fields=["status", "modified_at"])
+    audit("item.status_changed", item, by=by, changes={"status": [before, status]})
+    indexing.enqueue("record", [item.record_id])
 
 
 def ensure_branch(code: str, name: str, address: str = "") -> Branch:

@@ -138,6 +138,22 @@ def test_item_status_changes_are_audited() -> None:
     assert event.changes == {"status": ["available", "in_repair"]}
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_copy_said_to_be_locked_must_be_inside_the_callers_transaction() -> None:
+    from django.db import transaction
+
+    item = make_item(make_record())
+    with pytest.raises(RuntimeError):
+        services.set_item_status(item, ItemStatus.LOST, by=None, locked=True)
+    with transaction.atomic():
+        services.set_item_status(item, ItemStatus.LOST, by=None, locked=True)
+    item.refresh_from_db()
+    assert item.status == ItemStatus.LOST
+    assert (
+        AuditEvent.objects.filter(action="item.status_changed", object_id=str(item.pk)).count() == 1
+    )
+
+
 @pytest.mark.django_db
 def test_a_duplicate_within_one_batch_is_saved_once() -> None:
     saved = services.save_records(

@@ -34,7 +34,8 @@ def audit(
 
 
 def move_item(item: Item, status: ItemStatus, *, by: User | None) -> None:
-    """Set a copy's status through the catalogue (audit, search), only when it changes."""
+    """Set a copy's status through the catalogue (audit, search), only when it changes.
+    ``item`` was read under its row lock in the caller's transaction (every service locks
+    the copy first), so the catalogue does not read it again."""
     if item.status != status:
-        set_item_status(item, status, by=by)
-        item.status = status
+        set_item_status(item, status, by=by, locked=True)
