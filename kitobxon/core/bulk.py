@@ -13,11 +13,13 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import connection, models
+from django.db.models.constants import OnConflict
 
 _PLAIN = {
     "AutoField",
     "BigAutoField",
     "BigIntegerField",
+    "BinaryField",  # both drivers take bytes as they are
     "BooleanField",
     "CharField",
     "ForeignKey",
@@ -30,8 +32,14 @@ _PLAIN = {
 }
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps builds one per call
+
+
 def _json_text(value: Any) -> Any:
-    return json.dumps(value, ensure_ascii=False)
+    """``json.dumps(value, ensure_ascii=False)``, without a new encoder per value."""
+    if not value and isinstance(value, list):
+        return "[]"
+    return _ENCODE(value)
 
 
 def _preparers(model: type[models.Model], columns: Sequence[str]) -> list[Callable[[Any], Any]]:
@@ -72,11 +80,25 @@ def _same(value: Any) -> Any:
     return value
 
 
-def _prepare(preparers: list[Callable[[Any], Any]], row: Sequence[Any]) -> list[Any]:
-    return [
-        None if value is None else prepare(value)
-        for prepare, value in zip(preparers, row, strict=True)
-    ]
+def _prepared_rows(
+    preparers: list[Callable[[Any], Any]], rows: Iterable[Sequence[Any]]
+) -> list[Sequence[Any]]:
+    """Every row as the driver takes it; only the columns that need preparing are touched,
+    so rows of plain values (most link and event rows) pass as they are."""
+    width = len(preparers)
+    special = [(at, prepare) for at, prepare in enumerate(preparers) if prepare is not _same]
+    prepared: list[Sequence[Any]] = []
+    for row in rows:
+        if len(row) != width:
+            raise ValueError(f"a row has {len(row)} values for {width} columns")
+        if special:
+            row = list(row)
+            for at, prepare in special:
+                value = row[at]
+                if value is not None:
+                    row[at] = prepare(value)
+        prepared.append(row)
+    return prepared
 
 
 def _column(model: type[models.Model], name: str) -> str:
@@ -85,18 +107,30 @@ def _column(model: type[models.Model], name: str) -> str:
 
 
 def insert_rows(
-    model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    ignore_conflicts: bool = False,
 ) -> int:
-    """INSERT every row (values in ``columns`` order); returns how many."""
+    """INSERT every row (values in ``columns`` order); returns how many were sent.
+
+    ``ignore_conflicts`` skips rows a unique constraint refuses, as bulk_create's does.
+    """
     preparers = _preparers(model, columns)
-    prepared = [_prepare(preparers, row) for row in rows]
+    prepared = _prepared_rows(preparers, rows)
     if not prepared:
         return 0
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(_column(model, c) for c in columns)
     marks = ", ".join(["%s"] * len(columns))
+    insert, suffix = "INSERT INTO", ""
+    if ignore_conflicts:
+        insert = connection.ops.insert_statement(on_conflict=OnConflict.IGNORE)
+        suffix = " " + connection.ops.on_conflict_suffix_sql([], OnConflict.IGNORE, None, None)
+    sql = f"{insert} {table} ({names}) VALUES ({marks}){suffix}".rstrip()
     with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", prepared)  # noqa: S608
+        cursor.executemany(sql, prepared)
     return len(prepared)
 
 
@@ -105,7 +139,7 @@ def update_rows(
 ) -> int:
     """UPDATE ``columns`` of the row with each primary key: rows are (pk, values)."""
     preparers = _preparers(model, columns)
-    prepared = [[*_prepare(preparers, values), pk] for pk, values in rows]
+    prepared = [[*values, pk] for pk, values in _prepared_pairs(preparers, rows)]
     if not prepared:
         return 0
     table = connection.ops.quote_name(model._meta.db_table)
@@ -114,6 +148,14 @@ def update_rows(
     with connection.cursor() as cursor:
         cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {pk} = %s", prepared)  # noqa: S608
     return len(prepared)
+
+
+def _prepared_pairs(
+    preparers: list[Callable[[Any], Any]], rows: Iterable[tuple[Any, Sequence[Any]]]
+) -> list[tuple[Any, Sequence[Any]]]:
+    pairs = list(rows)
+    values = _prepared_rows(preparers, [v for _pk, v in pairs])
+    return [(pk, v) for (pk, _v), v in zip(pairs, values, strict=True)]
 
 
 def insert_returning_ids(
@@ -135,10 +177,11 @@ def insert_returning_ids(
     ids: list[int] = []
     if connection.vendor == "postgresql":
         return _insert_returning_ids_postgres(table, names, pk, preparers, rows)
+    prepared = _prepared_rows(preparers, rows)
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), chunk):
-            part = rows[start : start + chunk]
-            params = [value for row in part for value in _prepare(preparers, row)]
+        for start in range(0, len(prepared), chunk):
+            part = prepared[start : start + chunk]
+            params = [value for row in part for value in row]
             values = ", ".join([row_marks] * len(part))
             cursor.execute(
                 f"INSERT INTO {table} ({names}) VALUES {values} RETURNING {pk}",  # noqa: S608
@@ -163,7 +206,7 @@ def _insert_returning_ids_postgres(
         return ids
     with connection.cursor() as cursor:
         raw = cursor.cursor  # the psycopg cursor: Django's wrapper has no `returning`
-        raw.executemany(sql, [_prepare(preparers, row) for row in rows], returning=True)
+        raw.executemany(sql, _prepared_rows(preparers, rows), returning=True)
         while True:
             ids.append(raw.fetchone()[0])
             if not raw.nextset():

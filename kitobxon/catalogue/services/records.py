@@ -122,14 +122,25 @@ def validate(data: RecordData) -> None:
             raise InvalidRecord(_("A contributor's name is empty or too long."))
 
 
-def _find_existing(batch: Sequence[RecordData]) -> list[Record | None]:
+def fill_work_key(data: RecordData) -> None:
+    """A record that names no work of its own joins its title and first author's work.
+
+    Idempotent; an import calls it while reading, in the parsing process (ADR 0012).
+    """
+    if not data.work_key.strip():
+        data.work_key = keys.derived_work_key(data)[:200]
+
+
+def _find_existing(
+    batch: Sequence[RecordData], isbns_of: Sequence[list[str]]
+) -> list[Record | None]:
     """The record each incoming one updates: same 001+003, else same ISBN, else same key."""
     controls = {d.control_number for d in batch if d.control_number}
     by_control: dict[tuple[str, str], Record] = {}
     if controls:
         for record in Record.objects.filter(control_number__in=controls).defer("source_data"):
             by_control.setdefault((record.control_number, record.control_number_source), record)
-    isbns = {isbn for d in batch for isbn in keys.valid_isbns(d)}
+    isbns = {isbn for found in isbns_of for isbn in found}
     by_isbn: dict[str, int] = {}
     if isbns:
         for record_id, value in Identifier.objects.filter(
@@ -147,12 +158,12 @@ def _find_existing(batch: Sequence[RecordData]) -> list[Record | None]:
     by_id = Record.objects.defer("source_data").in_bulk(wanted_ids) if wanted_ids else {}
 
     found: list[Record | None] = []
-    for data in batch:
+    for data, valid_isbns in zip(batch, isbns_of, strict=True):
         match = None
         if data.control_number:
             match = by_control.get((data.control_number, data.control_number_source))
         if match is None:
-            for isbn in keys.valid_isbns(data):
+            for isbn in valid_isbns:
                 if isbn in by_isbn:
                     match = by_id.get(by_isbn[isbn])
                     break
@@ -164,7 +175,9 @@ def _find_existing(batch: Sequence[RecordData]) -> list[Record | None]:
     return found
 
 
-def _superseded(batch: Sequence[RecordData], existing: list[Record | None]) -> set[int]:
+def _superseded(
+    batch: Sequence[RecordData], existing: list[Record | None], isbns_of: Sequence[list[str]]
+) -> set[int]:
     """Positions whose record appears again later in the batch (same target or same key)."""
     last_of: dict[object, int] = {}
     groups: list[list[object]] = []
@@ -174,7 +187,7 @@ def _superseded(batch: Sequence[RecordData], existing: list[Record | None]) -> s
             own.append(("id", record.pk))
         if data.control_number:
             own.append(("001", data.control_number, data.control_number_source))
-        own.extend(("isbn", isbn) for isbn in keys.valid_isbns(data))
+        own.extend(("isbn", isbn) for isbn in isbns_of[position])
         if not data.control_number and (key := keys.record_match_key(data)):
             own.append(("key", key))
         groups.append(own)
@@ -204,7 +217,12 @@ def _agents(batch: Sequence[RecordData]) -> dict[tuple[str, str], Agent]:
         found = {(a.kind, a.key): a for a in existing}
         missing = [agent for key, agent in wanted.items() if key not in found]
         if missing:
-            Agent.objects.bulk_create(missing, ignore_conflicts=True)
+            bulk.insert_rows(
+                Agent,
+                ["kind", "key", "name", "variants"],
+                [(a.kind, a.key, a.name, a.variants) for a in missing],
+                ignore_conflicts=True,
+            )
             for agent in Agent.objects.filter(key__in={a.key for a in missing}):
                 found[(agent.kind, agent.key)] = agent
         grown = []
@@ -232,7 +250,12 @@ def _subjects(batch: Sequence[RecordData]) -> dict[tuple[str, str], Subject]:
         found = {(s.scheme, s.key): s for s in existing}
         missing = [subject for key, subject in wanted.items() if key not in found]
         if missing:
-            Subject.objects.bulk_create(missing, ignore_conflicts=True)
+            bulk.insert_rows(
+                Subject,
+                ["scheme", "key", "label", "labels"],
+                [(s.scheme, s.key, s.label, s.labels) for s in missing],
+                ignore_conflicts=True,
+            )
             for subject in Subject.objects.filter(key__in={s.key for s in missing}):
                 found[(subject.scheme, subject.key)] = subject
     return found
@@ -245,21 +268,21 @@ def _new_row(
     data: RecordData, status: str, now: datetime, by: User | None, print_: str
 ) -> list[Any]:
     """The column values of a record to create, in ``_NEW_COLUMNS`` order."""
-    values: dict[str, Any] = {}
-    for name in RECORD_FIELDS:
-        value = getattr(data, name)
-        values[name] = value.strip() if isinstance(value, str) else value
-    values.update(
-        match_key=keys.record_match_key(data),
-        source_format=data.source_format,
-        source_data=data.source_data,
-        modified_at=now,
-        status=status,
-        fingerprint=print_,
-        created_at=now,
-        created_by=by.pk if by is not None and by.pk else None,
+    row = [getattr(data, name) for name in RECORD_FIELDS]
+    for at, value in enumerate(row):
+        if isinstance(value, str):
+            row[at] = value.strip()
+    row += (
+        keys.record_match_key(data),
+        data.source_format,
+        data.source_data,
+        now,
+        status,
+        print_,
+        now,
+        by.pk if by is not None and by.pk else None,
     )
-    return [values[c] for c in _NEW_COLUMNS]
+    return row
 
 
 def _apply(record: Record, data: RecordData) -> dict[str, list[Any]]:
@@ -298,13 +321,13 @@ def save_records(
         for data in batch:
             validate(data)
     for data in batch:
-        if not data.work_key.strip():
-            data.work_key = keys.derived_work_key(data)[:200]
+        fill_work_key(data)
     now = timezone.now()
     with transaction.atomic():
-        existing = list(targets) if targets is not None else _find_existing(batch)
+        isbns_of = [] if targets is not None else [keys.valid_isbns(d) for d in batch]
+        existing = list(targets) if targets is not None else _find_existing(batch, isbns_of)
         # A record that appears twice in one batch is saved once: the later copy wins.
-        superseded = set() if targets is not None else _superseded(batch, existing)
+        superseded = set() if targets is not None else _superseded(batch, existing, isbns_of)
         agents = _agents(batch)
         subjects = _subjects(batch)
 

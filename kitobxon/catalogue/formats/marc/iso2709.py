@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from pymarc import Indicators, Record, Subfield
+from pymarc import Field, Indicators, Record, Subfield
 from pymarc.exceptions import PymarcException
 from pymarc.marc8 import marc8_to_unicode
 from pymarc.marc8_mapping import CODESETS
@@ -121,8 +121,8 @@ def _iso2709_records(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
         start = end
 
 
-def _parsed_from_iso2709(raw: bytes, position: int, offset: int) -> Parsed:
-    record, problem = _decoded_iso2709(raw)
+def _parsed_from_iso2709(raw: bytes, position: int, offset: int, *, lean: bool = True) -> Parsed:
+    record, problem = _decoded_iso2709(raw, lean=lean)
     if record is None:
         return Parsed(position, offset, raw, error=problem, control_number=_control_number_in(raw))
     return _parsed_from_record(record, raw, "marc21", position, offset)
@@ -158,8 +158,13 @@ def _parsed_from_record(
     return Parsed(position, offset, raw, data=data, control_number=data.control_number)
 
 
-def _decoded_iso2709(raw: bytes) -> tuple[Record | None, str]:
-    """One ISO 2709 record as a Unicode pymarc record, or the reason it cannot be one."""
+def _decoded_iso2709(raw: bytes, *, lean: bool = True) -> tuple[Record | None, str]:
+    """One ISO 2709 record as a Unicode pymarc record, or the reason it cannot be one.
+
+    A UTF-8 record with nothing odd in it (the bulk of any import) is split by
+    ``_utf8_record``; every other record, and ``lean=False``, goes through pymarc's reader,
+    which stays the reference: both give the same record.
+    """
     problem = _structure_problem(raw)
     if problem:
         repaired = _repaired_directory(raw)
@@ -171,6 +176,10 @@ def _decoded_iso2709(raw: bytes) -> tuple[Record | None, str]:
     if problem:
         return None, problem
     chunk = _leader_for_pymarc(raw, coding)
+    if lean and coding == _UTF8:
+        record = _utf8_record(chunk)
+        if record is not None:
+            return record, ""
     try:
         record = _pymarc_record(chunk, coding)
         problem = _to_unicode(record, coding, plain=raw.isascii() and coding == _UTF8)
@@ -358,6 +367,66 @@ def _pymarc_record(chunk: bytes, coding: str) -> Record:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return Record(chunk, force_utf8=force_utf8, file_encoding="latin_1")
+
+
+_new_field = Field.__new__
+
+
+def _utf8_record(chunk: bytes) -> Record | None:
+    """A sound UTF-8 record split into fields and subfields straight from its directory,
+    with the text in NFC and blank indicators as ``_to_unicode`` leaves them: what pymarc's
+    reader followed by ``_to_unicode`` gives, at a fraction of the cost, because each field
+    is decoded once and built without pymarc's argument checks.
+
+    ``None`` for anything out of the ordinary (missing or extra indicators, a non-ASCII
+    subfield code, a field that does not decode), which then takes pymarc's path, so that
+    odd records keep its exact behaviour and messages.
+    """
+    if _ODD_SUBFIELD_CODE.search(chunk) is not None:
+        return None
+    new = tuple.__new__
+    try:
+        base = int(chunk[12:17])
+        directory = chunk[_LEADER_LENGTH : base - 1].decode("ascii")
+        plain = chunk.isascii()
+        text = chunk.decode("ascii") if plain else ""
+        fields: list[Field] = []
+        for at in range(0, len(directory), _ENTRY_LENGTH):
+            tag = directory[at : at + 3]
+            start = base + int(directory[at + 7 : at + 12])
+            end = start + int(directory[at + 3 : at + 7]) - 1
+            data = text[start:end] if plain else chunk[start:end].decode("utf-8")
+            field = _new_field(Field)
+            field.tag = tag
+            if tag < "010" and tag.isdigit():
+                field.control_field = True
+                field.data = data if plain else _nfc(data)
+                field._indicators = None
+                field.subfields = []
+                fields.append(field)
+                continue
+            parts = data.split("\x1f")
+            head = parts[0]
+            if len(head) != 2 or not head.isascii():
+                return None
+            first, second = head[0], head[1]
+            if plain or data.isascii():
+                subfields = [new(Subfield, (part[0], part[1:])) for part in parts[1:] if part]
+            else:
+                subfields = [new(Subfield, (part[0], _nfc(part[1:]))) for part in parts[1:] if part]
+            field.control_field = False
+            field.data = None
+            field._indicators = Indicators(
+                " " if first in _BLANK_INDICATORS else first,
+                " " if second in _BLANK_INDICATORS else second,
+            )
+            field.subfields = subfields
+            fields.append(field)
+    except (ValueError, IndexError):
+        return None
+    if not fields:
+        return None
+    return Record(fields=fields, force_utf8=True, leader=chunk[:_LEADER_LENGTH].decode("ascii"))
 
 
 def _to_unicode(record: Record, coding: str, *, plain: bool) -> str:

@@ -41,6 +41,10 @@ _SUBDIVISIONS = frozenset("vxyz")
 
 
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+_NOT_IN_KEY = re.compile(r"[\s.,:\[\]]")
+_RELATOR_PUNCTUATION = re.compile(r"[.()\[\],;:]")
+_PUBLICATION_TAGS = frozenset({"260", "264"})
+_SERIES_STATEMENT_TAGS = frozenset({"440", "490"})
 _COPYRIGHT = re.compile(r"[cp©℗]\s?$")
 _FROM_OLD_CATALOG = re.compile(r"\s*\[from old catalog\][\s.,]*$", re.IGNORECASE)
 _ISBN_AS_GIVEN = re.compile(r"\d[\dXx-]*")
@@ -280,7 +284,7 @@ def _role_of(entry: Field, kind: str) -> str | None:
         if role:
             return role
     for term in entry.get_subfields("j" if kind == "11" else "e"):
-        role = _RELATOR_TERMS.get(" ".join(re.sub(r"[.()\[\],;:]", " ", term).lower().split()))
+        role = _RELATOR_TERMS.get(" ".join(_RELATOR_PUNCTUATION.sub(" ", term).lower().split()))
         if role:
             return role
     return None
@@ -294,19 +298,17 @@ def _publication(source: _Source) -> tuple[str, str, int | None]:
     four-digit year of its $c that is not a copyright date, else 008/07-10 (Date 1), else a
     copyright date ($c, or 264 with second indicator 4).
     """
-    statements = source.among(frozenset({"260", "264"})) or [
+    statements = source.among(_PUBLICATION_TAGS) or [
         f
         for (tag, _occ), found in source.alternates.items()
         if tag in ("260", "264")
         for f in found
     ]
-    statement = next(
-        (s for s in statements if s.tag == "264" and s.indicator2 == "1"),
-        next(
-            (s for s in statements if s.tag == "260"),
-            next((s for s in statements if s.indicator2 != "4"), None),
-        ),
-    )
+    statement = next((s for s in statements if s.tag == "264" and s.indicator2 == "1"), None)
+    if statement is None:
+        statement = next((s for s in statements if s.tag == "260"), None)
+    if statement is None:
+        statement = next((s for s in statements if s.indicator2 != "4"), None)
     parts = _statement_parts(statement, statements)
     places = [p for p in map(_place_or_publisher, parts["a"]) if p]
     publishers = [p for p in map(_place_or_publisher, parts["b"]) if p]
@@ -344,7 +346,7 @@ def _place_or_publisher(value: str) -> str:
     text = _without_isbd_closing(value)
     if (text.startswith("[") and text.endswith("]")) or text.count("[") != text.count("]"):
         text = _without_isbd_closing(text.strip("[]"))
-    key = re.sub(r"[\s.,:\[\]]", "", text.lower())
+    key = _NOT_IN_KEY.sub("", text.lower())
     return "" if key in _UNKNOWN_PLACE_OR_PUBLISHER else text
 
 
@@ -522,7 +524,7 @@ def _series(source: _Source) -> str:
     """Series statements (490, or 440 before 2008) as transcribed, "Title ; numbering";
     830 (the series added entry) only when there is no statement. Several series are each
     put in parentheses, as ISBD does."""
-    statements = [s for s in map(_series_statement, source.among(frozenset({"440", "490"}))) if s]
+    statements = [s for s in map(_series_statement, source.among(_SERIES_STATEMENT_TAGS)) if s]
     if not statements:
         statements = [s for s in map(_series_statement, source.by_tag.get("830", ())) if s]
     if len(statements) <= 1:

@@ -45,10 +45,11 @@ class _Source:
 
     def among(self, tags: frozenset[str]) -> list[Field]:
         """Fields with any of these tags, in record order."""
-        groups = [self.by_tag[tag] for tag in tags if tag in self.by_tag]
-        if len(groups) <= 1:
-            return list(groups[0]) if groups else []
-        return sorted((f for group in groups for f in group), key=lambda f: self.order[id(f)])
+        present = tags.intersection(self.by_tag)
+        if len(present) <= 1:
+            return list(self.by_tag[next(iter(present))]) if present else []
+        order = self.order
+        return sorted((f for tag in present for f in self.by_tag[tag]), key=lambda f: order[id(f)])
 
     def linked(self, linked_field: Field) -> list[Field]:
         """The 880s giving this field in another script ($6 occurrence numbers match)."""
