@@ -5,7 +5,16 @@ from typing import Any
 from django.contrib import admin
 
 from kitobxon.catalogue import services
-from kitobxon.catalogue.models import Agent, Branch, ImportJob, Item, Record, Subject, Tombstone
+from kitobxon.catalogue.models import (
+    Agent,
+    Branch,
+    Collection,
+    ImportJob,
+    Item,
+    Record,
+    Subject,
+    Tombstone,
+)
 
 
 @admin.register(Branch)
@@ -33,7 +42,7 @@ class RecordAdmin(admin.ModelAdmin):
     list_filter = ["status", "resource_type", "audience"]
     search_fields = ["title", "subtitle", "control_number", "identifiers__normalized"]
     readonly_fields = [f.name for f in Record._meta.fields if f.name != "id"]
-    exclude = ["source_data", "subjects"]
+    exclude = ["source_data", "subjects", "collections"]
     inlines = [ItemInline]
 
     def has_add_permission(self, request: object) -> bool:
@@ -78,6 +87,33 @@ class SubjectAdmin(AuthorityAdmin):
     list_filter = ["scheme"]
     search_fields = ["label", "key"]
     fields = ["scheme", "label", "labels"]
+
+
+@admin.register(Collection)
+class CollectionAdmin(admin.ModelAdmin):
+    """Collections and faculties; edits go through the services (audited, datestamps kept)."""
+
+    list_display = ["name", "kind", "code"]
+    list_filter = ["kind"]
+    search_fields = ["name", "code"]
+    fields = ["code", "kind", "name", "names", "description"]
+
+    def save_model(self, request: Any, obj: Any, form: Any, change: bool) -> None:
+        fields = {
+            name: form.cleaned_data[name]
+            for name in ("code", "kind", "name", "names", "description")
+        }
+        if change:
+            original = Collection.objects.get(pk=obj.pk)
+            services.update_collection(original, by=request.user, **fields)
+        else:
+            obj.pk = services.create_collection(**fields, by=request.user).pk
+
+    def delete_model(self, request: Any, obj: Any) -> None:
+        services.delete_collection(obj, by=request.user)
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False  # delete on the cataloguing page, which asks about the records in it
 
 
 @admin.register(Tombstone)

@@ -25,7 +25,7 @@ from kitobxon.catalogue.data import (
     SubjectData,
 )
 from kitobxon.catalogue.errors import CatalogueError
-from kitobxon.catalogue.models import Branch, Item, Record, RecordStatus
+from kitobxon.catalogue.models import Branch, Collection, Item, Record, RecordStatus
 from kitobxon.catalogue.schemas import (
     ItemIn,
     ItemOut,
@@ -90,6 +90,21 @@ def _data(payload: RecordIn) -> RecordData:
     )
 
 
+def _collections(payload: RecordIn) -> list[Collection] | None:
+    """The collections a payload names by code, or None when it names none."""
+    if payload.collections is None:
+        return None
+    codes = set(payload.collections)
+    found = list(Collection.objects.filter(code__in=codes))
+    unknown = codes - {c.code for c in found}
+    if unknown:
+        raise HttpError(
+            422,
+            _("Unknown collection or faculty: %(codes)s") % {"codes": ", ".join(sorted(unknown))},
+        )
+    return found
+
+
 def _status(payload: RecordIn) -> str:
     if payload.status not in RecordStatus.values:
         raise HttpError(422, _("Unknown status: %(status)s") % {"status": payload.status})
@@ -99,9 +114,13 @@ def _status(payload: RecordIn) -> str:
 @router.get("/records", response=list[RecordOut], auth=READ_AUTH, summary="List records")
 @paginate(PageNumberPagination, page_size=50)
 def list_records(request: HttpRequest, filters: Query[RecordFilters]) -> QuerySet[Record]:
-    records = queries.with_details(queries.readable_records(_reader(request)))
+    records = queries.with_details(queries.readable_records(_reader(request))).prefetch_related(
+        "collections"
+    )
     if filters.type:
         records = records.filter(resource_type=filters.type)
+    if filters.collection:
+        records = records.filter(collections__code=filters.collection)
     if filters.year_from:
         records = records.filter(year__gte=filters.year_from)
     if filters.year_to:
@@ -118,12 +137,12 @@ def get_record(request: HttpRequest, record_id: int) -> Record:
 def create_record(request: HttpRequest, payload: RecordIn) -> Status:
     user = _librarian(request)
     try:
-        saved = services.save_records(
-            [_data(payload)], by=user, status=_status(payload), targets=[None]
-        )[0]
+        saved = services.create_record(
+            _data(payload), by=user, status=_status(payload), collections=_collections(payload)
+        )
     except CatalogueError as error:
         raise HttpError(422, error.message) from error
-    return Status(201, queries.access_record(user, saved.record_id))
+    return Status(201, queries.access_record(user, saved.pk))
 
 
 @router.put("/records/{record_id}", response=RecordOut, auth=AUTH, summary="Replace a record")
@@ -131,7 +150,13 @@ def update_record(request: HttpRequest, record_id: int, payload: RecordIn) -> Re
     user = _librarian(request)
     record = queries.editable_record(user, record_id)
     try:
-        services.edit_record(record, _data(payload), status=_status(payload), by=user)
+        services.edit_record(
+            record,
+            _data(payload),
+            status=_status(payload),
+            by=user,
+            collections=_collections(payload),
+        )
     except CatalogueError as error:
         raise HttpError(422, error.message) from error
     return queries.access_record(user, record_id)

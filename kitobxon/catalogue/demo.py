@@ -1,5 +1,6 @@
 """The demo library's catalogue: real records in Uzbek, Karakalpak, Russian and English, with
-copies in two branches. Loaded by `kitobxon demo`; safe to run again (imports match)."""
+copies in two branches, two faculties and two collections. Loaded by `kitobxon demo`; safe to
+run again (imports match, collections are found by code)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from kitobxon.catalogue.data import (
     SubjectData,
 )
 from kitobxon.catalogue.importing import ImportReport, import_file
-from kitobxon.catalogue.models import Branch, Item, Record
+from kitobxon.catalogue.models import Branch, Collection, Item, Record
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 BRANCHES = {
@@ -26,6 +27,49 @@ BRANCHES = {
     "nukus": ("Nukus filiali", "Nukus, Abdirov koʻchasi, 1"),
 }
 BRANCH_OF_PLACE = {"Toshkent": "toshkent", "Nukus": "nukus"}
+# code: (kind, name, names in the other interface languages)
+COLLECTIONS: dict[str, tuple[str, str, dict[str, str]]] = {
+    "filologiya": (
+        "faculty",
+        "Filologiya fakulteti",
+        {
+            "uz-cyrl": "Филология факультети",
+            "kaa": "Filologiya fakulteti",
+            "ru": "Филологический факультет",
+            "en": "Faculty of Philology",
+        },
+    ),
+    "geografiya": (
+        "faculty",
+        "Geografiya fakulteti",
+        {
+            "uz-cyrl": "География факультети",
+            "kaa": "Geografiya fakulteti",
+            "ru": "Географический факультет",
+            "en": "Faculty of Geography",
+        },
+    ),
+    "mumtoz": (
+        "collection",
+        "Mumtoz adabiyot va dostonlar",
+        {
+            "uz-cyrl": "Мумтоз адабиёт ва достонлар",
+            "kaa": "Klassikalıq ádebiyat hám dástanlar",
+            "ru": "Классическая литература и дастаны",
+            "en": "Classics and epics",
+        },
+    ),
+    "navoiyshunoslik": (
+        "collection",
+        "Navoiyshunoslik",
+        {
+            "uz-cyrl": "Навоийшунослик",
+            "kaa": "Nawayıtanıw",
+            "ru": "Навоиведение",
+            "en": "Navoi studies",
+        },
+    ),
+}
 
 
 def project_records() -> Iterator[tuple[RecordData, dict[str, int]]]:
@@ -109,6 +153,48 @@ def _add_copies(record: Record, counts: dict[str, int], branches: dict[str, Bran
     return added
 
 
+def collections_of(data: RecordData) -> list[str]:
+    """The demo collections a written record belongs in: dissertations in the faculty that
+    awarded the degree, the classics and the Karakalpak epics in the classics, and whatever is
+    by or about Alisher Navoi in Navoi studies."""
+    codes = []
+    notes = data.notes.lower()
+    if data.resource_type == "dissertation":
+        if "filolog" in notes or "филолог" in notes:
+            codes.append("filologiya")
+        elif "geograf" in notes or "географ" in notes:
+            codes.append("geografiya")
+    subjects = {s.label for s in data.subjects}
+    if "Oʻzbek mumtoz adabiyoti" in subjects or (
+        "kaa" in data.languages and "Xalq dostonlari" in subjects
+    ):
+        codes.append("mumtoz")
+    about = " ".join(
+        [data.title, data.subtitle, data.abstract, *(c.name for c in data.contributors)]
+    ).lower()
+    if any(name in about for name in ("navoiy", "навоий", "навои", "navoi")):
+        codes.append("navoiyshunoslik")
+    return codes
+
+
+def _collections(saved: list[services.Saved], own: list[RecordData]) -> dict[str, int]:
+    """Create the demo faculties and collections and put the written records in them."""
+    found = {c.code: c for c in Collection.objects.filter(code__in=COLLECTIONS)}
+    for code, (kind, name, names) in COLLECTIONS.items():
+        if code not in found:
+            found[code] = services.create_collection(
+                code=code, kind=kind, name=name, names=names, by=None
+            )
+    counts = dict.fromkeys(COLLECTIONS, 0)
+    with transaction.atomic():
+        for result, data in zip(saved, own, strict=True):
+            codes = collections_of(data)
+            for code in codes:
+                counts[code] += 1
+            services.set_record_collections(result.record, [found[c] for c in codes], by=None)
+    return counts
+
+
 def load() -> dict[str, object]:
     """Load the demo catalogue; returns what was done, for the demo command to print."""
     branches = {
@@ -133,9 +219,11 @@ def load() -> dict[str, object]:
     with transaction.atomic():
         for result, (_data, counts) in zip(saved, own, strict=True):
             copies += _add_copies(result.record, counts, branches)
+    collected = _collections(saved, [data for data, _counts in own])
     return {
         "imports": [r.as_dict() for r in reports],
         "project_records": len(own),
+        "collections": collected,
         "records": Record.objects.count(),
         "copies_added": copies,
     }

@@ -17,6 +17,7 @@ from kitobxon.catalogue.data import (
 from kitobxon.catalogue.models import (
     Audience,
     Branch,
+    Collection,
     ContributorRole,
     LoanType,
     RecordStatus,
@@ -35,6 +36,14 @@ def role_words() -> dict[str, str]:
 
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class CollectionChoiceField(forms.ModelMultipleChoiceField):
+    """Collections and faculties, each named in the cataloguer's language, with its kind."""
+
+    def label_from_instance(self, obj: Collection) -> str:
+        name = obj.name_in(translation.get_language() or settings.LANGUAGE_CODE)
+        return f"{name} ({obj.get_kind_display()})"
 
 
 class RecordForm(forms.Form):
@@ -79,6 +88,13 @@ class RecordForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("One subject heading per line."),
+    )
+    collections = CollectionChoiceField(
+        label=_("Collections and faculties"),
+        queryset=Collection.objects.order_by("kind", "name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The faculty whose work this is, and the library's collections it is in."),
     )
     isbn = forms.CharField(
         label=_("ISBN"),
@@ -226,6 +242,78 @@ class RecordForm(forms.Form):
             "work_key": data.work_key,
             "status": status,
         }
+
+
+def _language_field(code: str) -> str:
+    return "name_" + code.replace("-", "_")
+
+
+class CollectionForm(forms.Form):
+    """A collection or faculty: its code, kind, and its name in each interface language."""
+
+    code = forms.SlugField(
+        label=_("Code"),
+        max_length=64,
+        help_text=_(
+            "Lower-case letters, digits and hyphens, for example navoi-studies. Harvesters see "
+            "it in OAI-PMH set names, so change it only when you must."
+        ),
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=Collection.Kind.choices,
+        initial=Collection.Kind.COLLECTION,
+        help_text=_(
+            "A faculty or department gathers what its people wrote (dissertations, for "
+            "example); a collection is one the library curates."
+        ),
+    )
+    name = forms.CharField(label=_("Name"), max_length=300)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for code, language in settings.LANGUAGES:
+            self.fields[_language_field(code)] = forms.CharField(
+                label=_("Name in %(language)s") % {"language": language},
+                max_length=300,
+                required=False,
+            )
+        self.order_fields(
+            ["code", "kind", "name", *(_language_field(c) for c, _l in settings.LANGUAGES)]
+        )
+
+    @property
+    def names(self) -> dict[str, str]:
+        return {
+            code: self.cleaned_data[_language_field(code)].strip()
+            for code, _language in settings.LANGUAGES
+            if self.cleaned_data.get(_language_field(code), "").strip()
+        }
+
+    def to_fields(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        return {
+            "code": d["code"],
+            "kind": d["kind"],
+            "name": d["name"],
+            "names": self.names,
+            "description": d["description"],
+        }
+
+    @staticmethod
+    def initial_for(collection: Collection) -> dict[str, Any]:
+        initial: dict[str, Any] = {
+            "code": collection.code,
+            "kind": collection.kind,
+            "name": collection.name,
+            "description": collection.description,
+        }
+        for code, _language in settings.LANGUAGES:
+            initial[_language_field(code)] = collection.names.get(code, "")
+        return initial
 
 
 class ItemForm(forms.Form):

@@ -127,6 +127,48 @@ class Subject(models.Model):
         return self.labels.get(language) or self.labels.get(base) or self.label
 
 
+class Collection(models.Model):
+    """A named group of records: a curated or special collection, or a faculty's output.
+
+    A faculty (or department) gathers what the university's own people wrote: dissertations of
+    the Faculty of Philology, for example. A collection is gathered by the library: "Rare
+    books", "Navoi studies". The code is stable: OAI-PMH set specs and addresses use it.
+    """
+
+    class Kind(models.TextChoices):
+        COLLECTION = "collection", _("Collection")
+        FACULTY = "faculty", _("Faculty or department")
+
+    code = models.SlugField(
+        _("code"),
+        max_length=64,
+        unique=True,
+        help_text=_("Letters, digits and hyphens; used in addresses and OAI sets."),
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.COLLECTION)
+    name = models.CharField(_("name"), max_length=300)
+    names = models.JSONField(_("names by language"), default=dict, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    modified_at = models.DateTimeField(_("modified"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("collection")
+        verbose_name_plural = _("collections")
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def name_in(self, language: str) -> str:
+        base = language.split("-")[0]
+        return str(self.names.get(language) or self.names.get(base) or self.name)
+
+    @property
+    def set_spec(self) -> str:
+        return f"{self.kind}:{self.code}"
+
+
 class Record(models.Model):
     """A bibliographic record: one edition of a work, as a reader finds it."""
 
@@ -164,6 +206,7 @@ class Record(models.Model):
     source_format = models.CharField(_("source format"), max_length=16, default="manual")
     source_data = models.BinaryField(_("source record"), blank=True, default=b"")
     subjects = models.ManyToManyField(Subject, related_name="records", blank=True)
+    collections = models.ManyToManyField(Collection, related_name="records", blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     modified_at = models.DateTimeField(_("modified"), db_index=True)
     created_by = models.ForeignKey(

@@ -25,6 +25,7 @@ from kitobxon.catalogue.data import (
 )
 from kitobxon.catalogue.models import (
     Agent,
+    Collection,
     Contribution,
     ImportJob,
     Item,
@@ -120,6 +121,21 @@ def editions_of(user: AnyUser, record: Record) -> QuerySet[Record]:
         .exclude(pk=record.pk)
         .order_by("year", "title")
     )
+
+
+def readable_collections(user: AnyUser) -> QuerySet[Collection]:
+    """Collections and faculties are public: their names label records every reader sees."""
+    return Collection.objects.all()
+
+
+def editable_collection(user: AnyUser, collection_id: int) -> Collection:
+    """Only librarians change collections and faculties."""
+    if not is_librarian(user):
+        raise Http404
+    collection = readable_collections(user).filter(pk=collection_id).first()
+    if collection is None:
+        raise Http404
+    return collection
 
 
 @dataclass(frozen=True)

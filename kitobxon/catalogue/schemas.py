@@ -46,6 +46,11 @@ class RecordIn(Schema):
     notes: str = ""
     work_key: str = ""
     status: str = "published"
+    collections: list[str] | None = Field(
+        default=None,
+        description="Codes of the collections and faculties the record is in. On update, "
+        "leaving it out keeps the record's collections as they are; [] takes it out of all.",
+    )
 
 
 class RecordOut(Schema):
@@ -72,6 +77,7 @@ class RecordOut(Schema):
     abstract: str
     work_key: str
     status: str
+    collections: list[str]
     modified_at: datetime
 
     @staticmethod
@@ -102,9 +108,14 @@ class RecordOut(Schema):
     def resolve_classifications(obj: Any) -> dict[str, str]:
         return {c.scheme: c.number for c in obj.classifications.all()}
 
+    @staticmethod
+    def resolve_collections(obj: Any) -> list[str]:
+        return sorted(c.code for c in obj.collections.all())
+
 
 class RecordFilters(Schema):
     type: str | None = None
+    collection: str | None = None  # a collection's or faculty's code
     year_from: int | None = None
     year_to: int | None = None
 

@@ -15,6 +15,18 @@ urlpatterns = [
     path("cataloguing/records/<int:record_id>/items/new/", views.item_create, name="item_create"),
     path("cataloguing/items/<int:item_id>/", views.item_detail, name="item"),
     path("cataloguing/labels/", views.labels, name="labels"),
+    path("cataloguing/collections/", views.collection_list, name="collections"),
+    path("cataloguing/collections/new/", views.collection_create, name="collection_create"),
+    path(
+        "cataloguing/collections/<int:collection_id>/edit/",
+        views.collection_edit,
+        name="collection_edit",
+    ),
+    path(
+        "cataloguing/collections/<int:collection_id>/delete/",
+        views.collection_delete,
+        name="collection_delete",
+    ),
     path("cataloguing/imports/", views.import_list, name="imports"),
     path("cataloguing/imports/<int:job_id>/", views.import_detail, name="import_detail"),
     path("cataloguing/imports/<int:job_id>/rejects/", views.import_rejects, name="import_rejects"),

@@ -8,10 +8,11 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -19,9 +20,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from kitobxon.accounts.queries import is_librarian
 from kitobxon.catalogue import importing, panels, queries, services, tasks
 from kitobxon.catalogue.errors import CatalogueError
-from kitobxon.catalogue.forms import ImportForm, ItemForm, RecordForm
+from kitobxon.catalogue.forms import CollectionForm, ImportForm, ItemForm, RecordForm
 from kitobxon.catalogue.jsonld import json_ld
-from kitobxon.catalogue.models import Record, ResourceType
+from kitobxon.catalogue.models import Collection, Record, ResourceType
 
 
 def _librarian_only(request: HttpRequest) -> None:
@@ -42,25 +43,48 @@ def record_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
     if query:
         records = queries.matching_words(records, query)
+    collection = None
+    if code := request.GET.get("collection", "").strip()[:64]:
+        collection = queries.readable_collections(request.user).filter(code=code).first()
+        if collection is None:
+            raise Http404
+        records = records.filter(collections=collection)
     page = Paginator(records.prefetch_related("contributions__agent"), 25).get_page(
         request.GET.get("page")
     )
     return render(
         request,
         "catalogue/record_list.html",
-        {"page": page, "types": ResourceType.choices, "kind": kind, "query": query},
+        {
+            "page": page,
+            "types": ResourceType.choices,
+            "kind": kind,
+            "query": query,
+            "collection": collection,
+            "collection_name": _name(collection) if collection else "",
+        },
     )
+
+
+def _name(collection: Collection) -> str:
+    """A collection's name in the reader's language."""
+    return collection.name_in(translation.get_language() or settings.LANGUAGE_CODE)
 
 
 @require_GET
 def record_detail(request: HttpRequest, record_id: int) -> HttpResponse:
     record = queries.access_record(request.user, record_id)
+    groups: dict[str, list[tuple[Collection, str]]] = {kind: [] for kind in Collection.Kind}
+    for collection in record.collections.order_by("name"):
+        groups[collection.kind].append((collection, _name(collection)))
     return render(
         request,
         "catalogue/record_detail.html",
         {
             "record": record,
             "contributions": list(record.contributions.all()),
+            "faculties": groups[Collection.Kind.FACULTY],
+            "collections": groups[Collection.Kind.COLLECTION],
             "availability": queries.availability(record),
             "editions": queries.editions_of(request.user, record)[:50],
             "items": queries.readable_items(request.user).filter(record=record)
@@ -142,17 +166,17 @@ def record_create(request: HttpRequest) -> HttpResponse:
         duplicates = queries.possible_duplicates(form.to_data(), exclude=None)
         if not duplicates or form.cleaned_data["save_anyway"]:
             try:
-                saved = services.save_records(
-                    [form.to_data()],
+                saved = services.create_record(
+                    form.to_data(),
                     by=request.user,  # type: ignore[arg-type]
                     status=form.cleaned_data["status"],
-                    targets=[None],
-                )[0]
+                    collections=list(form.cleaned_data["collections"]),
+                )
             except CatalogueError as error:
                 form.add_error(None, error.message)
             else:
                 messages.success(request, _("The record is saved."))
-                return redirect(saved.record)
+                return redirect(saved)
     return render(
         request,
         "catalogue/record_form.html",
@@ -164,7 +188,10 @@ def record_create(request: HttpRequest) -> HttpResponse:
 def record_edit(request: HttpRequest, record_id: int) -> HttpResponse:
     record = queries.editable_record(request.user, record_id)
     current = queries.to_data(record)
-    form = RecordForm(request.POST or None, initial=RecordForm.initial_for(current, record.status))
+    initial = RecordForm.initial_for(current, record.status)
+    if chosen := list(record.collections.values_list("pk", flat=True)):
+        initial["collections"] = chosen
+    form = RecordForm(request.POST or None, initial=initial)
     duplicates: list[Record] = []
     if request.method == "POST" and form.is_valid():
         duplicates = queries.possible_duplicates(form.to_data(), exclude=record.pk)
@@ -175,6 +202,7 @@ def record_edit(request: HttpRequest, record_id: int) -> HttpResponse:
                     form.to_data(base=current),
                     status=form.cleaned_data["status"],
                     by=request.user,  # type: ignore[arg-type]
+                    collections=list(form.cleaned_data["collections"]),
                 )
             except CatalogueError as error:
                 form.add_error(None, error.message)
@@ -244,6 +272,81 @@ def labels(request: HttpRequest) -> HttpResponse:
         raise Http404 from error
     items = list(queries.readable_items(request.user).filter(pk__in=ids))
     return render(request, "catalogue/labels.html", {"items": items})
+
+
+# --- Collections and faculties (librarians) -----------------------------------------------
+
+
+@require_GET
+def collection_list(request: HttpRequest) -> HttpResponse:
+    """The library's collections and faculties, with how many records each gathers."""
+    _librarian_only(request)
+    collections = (
+        queries.readable_collections(request.user)
+        .annotate(record_count=Count("records"))
+        .order_by("kind", "name")
+    )
+    return render(
+        request,
+        "catalogue/collection_list.html",
+        {"collections": [(c, _name(c)) for c in collections]},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def collection_create(request: HttpRequest) -> HttpResponse:
+    _librarian_only(request)
+    form = CollectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.create_collection(**form.to_fields(), by=request.user)  # type: ignore[arg-type]
+        except CatalogueError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The collection is saved."))
+            return redirect("catalogue:collections")
+    return render(request, "catalogue/collection_form.html", {"form": form, "collection": None})
+
+
+@require_http_methods(["GET", "POST"])
+def collection_edit(request: HttpRequest, collection_id: int) -> HttpResponse:
+    collection = queries.editable_collection(request.user, collection_id)
+    form = CollectionForm(request.POST or None, initial=CollectionForm.initial_for(collection))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_collection(
+                collection,
+                by=request.user,  # type: ignore[arg-type]
+                **form.to_fields(),
+            )
+        except CatalogueError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The collection is saved."))
+            return redirect("catalogue:collections")
+    return render(
+        request,
+        "catalogue/collection_form.html",
+        {"form": form, "collection": collection, "record_count": collection.records.count()},
+    )
+
+
+@require_http_methods(["POST"])
+def collection_delete(request: HttpRequest, collection_id: int) -> HttpResponse:
+    """Delete a collection; one that gathers records only when the librarian says to take
+    them out of it."""
+    collection = queries.editable_collection(request.user, collection_id)
+    try:
+        services.delete_collection(
+            collection,
+            by=request.user,  # type: ignore[arg-type]
+            detach=request.POST.get("detach") == "on",
+        )
+    except CatalogueError as error:
+        messages.error(request, error.message)
+        return redirect("catalogue:collection_edit", collection_id=collection.pk)
+    messages.success(request, _("The collection is deleted."))
+    return redirect("catalogue:collections")
 
 
 # --- Imports from the pages ---------------------------------------------------------------

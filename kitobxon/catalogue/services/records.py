@@ -27,6 +27,7 @@ from kitobxon.catalogue.models import (
     Agent,
     Audience,
     Classification,
+    Collection,
     Contribution,
     ContributorRole,
     Identifier,
@@ -38,6 +39,7 @@ from kitobxon.catalogue.models import (
     Subject,
     Tombstone,
 )
+from kitobxon.catalogue.services.collections import set_record_collections
 from kitobxon.core import bulk
 from kitobxon.core.audit import record as audit
 from kitobxon.core.models import AuditEvent
@@ -461,6 +463,9 @@ def save_records(
 
 
 def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
+    if all(type(value) is str for value in changes.values()):  # a created record's
+        return changes
+
     def plain(value: Any) -> Any:
         if isinstance(value, (date, Decimal)):
             return str(value)
@@ -471,11 +476,34 @@ def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
     return {key: plain(value) for key, value in changes.items()}
 
 
-def edit_record(record: Record, data: RecordData, *, status: str, by: User | None) -> Record:
+def create_record(
+    data: RecordData,
+    *,
+    status: str,
+    by: User | None,
+    collections: Sequence[Collection] | None = None,
+) -> Record:
+    """Catalogue one new record from the form or the API, in the collections given."""
+    with transaction.atomic():
+        saved = save_records([data], by=by, status=status, targets=[None])[0].record
+        if collections:
+            set_record_collections(saved, collections, by=by)
+    return saved
+
+
+def edit_record(
+    record: Record,
+    data: RecordData,
+    *,
+    status: str,
+    by: User | None,
+    collections: Sequence[Collection] | None = None,
+) -> Record:
     """Replace a record's description from the cataloguing form.
 
     A record that came as MARC keeps its source: the fields the form owns are rebuilt and
     every other field (local 9XX, 035, 040...) stays as it was, so export loses nothing.
+    ``collections``, when given, replaces the collections and faculties the record is in.
     """
     from kitobxon.catalogue.formats import marc
 
@@ -491,6 +519,8 @@ def edit_record(record: Record, data: RecordData, *, status: str, by: User | Non
         data.source_format = "marc21"
     with transaction.atomic():
         saved = save_records([data], by=by, targets=[record])[0].record
+        if collections is not None:
+            set_record_collections(saved, collections, by=by)
         if saved.status != status:
             set_status(saved, status, by=by)
     return saved
@@ -523,24 +553,29 @@ def import_progress(
 
 
 def set_status(record: Record, status: str, *, by: User | None, reason: str = "") -> Record:
-    """Publish, return to draft or withdraw a record. A withdrawn record leaves a tombstone."""
+    """Publish, return to draft or withdraw a record.
+
+    Harvesters must learn when a record they saw disappears: a withdrawn record, and a
+    published one returned to draft, leave a tombstone (OAI-PMH reports it deleted, with the
+    date it went). A draft that was never published leaves none; publishing removes it.
+    """
     with transaction.atomic():
         before = record.status
         record.status = status
         record.modified_at = timezone.now()
         record.save(update_fields=["status", "modified_at"])
-        if status == RecordStatus.WITHDRAWN:
+        if status == RecordStatus.PUBLISHED:
+            Tombstone.objects.filter(record_id=record.pk).delete()
+        elif status == RecordStatus.WITHDRAWN or before == RecordStatus.PUBLISHED:
             Tombstone.objects.update_or_create(
                 record_id=record.pk,
                 defaults={
                     "title": record.title[:1000],
                     "work_key": record.work_key,
                     "deleted_at": record.modified_at,
-                    "reason": reason or "withdrawn",
+                    "reason": reason or status,
                 },
             )
-        else:
-            Tombstone.objects.filter(record_id=record.pk).delete()
         audit("record.status_changed", record, by=by, changes={"status": [before, status]})
         indexing.enqueue("record", [record.pk])
         if status == RecordStatus.PUBLISHED and before != status:

@@ -1,10 +1,11 @@
 """What the OAI-PMH provider exposes of the catalogue: published records, the deleted ones as
-tombstones, sets by resource type and language, identifiers and datestamps.
+tombstones, sets by resource type, language, collection and faculty, identifiers and
+datestamps.
 
 Reads go through ``readable_records`` as an anonymous visitor, so only published records are
-disseminated. Withdrawn and deleted records are known from their ``Tombstone`` and are
-reported as deleted, persistently. Lists are paged by the keyset (datestamp, record number):
-no OFFSET, so the millionth record costs what the first does.
+disseminated. Withdrawn and deleted records, and published ones returned to draft, are known
+from their ``Tombstone`` and are reported as deleted, persistently. Lists are paged by the
+keyset (datestamp, record number): no OFFSET, so the millionth record costs what the first does.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Min, Q, QuerySet
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from kitobxon.catalogue.data import RecordData
-from kitobxon.catalogue.models import Record, RecordStatus, ResourceType, Tombstone
+from kitobxon.catalogue.models import Collection, Record, RecordStatus, ResourceType, Tombstone
 from kitobxon.catalogue.queries import readable_records, to_data, with_details
 
 PAGE_SIZE = 100
@@ -59,11 +61,18 @@ def record_id_of(identifier: str) -> int | None:
 class OAISet:
     spec: str
     name: str
+    description: str = ""  # a collection's or faculty's own words, given as Dublin Core
+
+
+_GROUPS = tuple(Collection.Kind.values)  # "collection", "faculty": set specs use the kind
 
 
 def sets() -> list[OAISet]:
-    """Sets by resource type (``type:book``) and language (``lang:uzb``), under the parent
-    sets ``type`` and ``lang``. Languages are those the published catalogue uses."""
+    """Sets by resource type (``type:book``), language (``lang:uzb``), collection
+    (``collection:rare-books``) and faculty (``faculty:philology``), under the parent sets
+    ``type``, ``lang``, ``collection`` and ``faculty``. Languages are those the published
+    catalogue uses; collections and faculties are all those the library has defined, named in
+    the language the repository answers in."""
     found = [OAISet("type", _("Resource types"))]
     found += [OAISet(f"type:{value}", str(label)) for value, label in ResourceType.choices]
     found.append(OAISet("lang", _("Languages")))
@@ -71,15 +80,25 @@ def sets() -> list[OAISet]:
     for codes in _published().values_list("languages", flat=True).distinct():
         languages.update(code for code in codes or [] if _LANGUAGE.match(code))
     found += [OAISet(f"lang:{code}", code) for code in sorted(languages)]
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    groups: dict[str, list[Collection]] = {kind: [] for kind in _GROUPS}
+    for collection in Collection.objects.order_by("code"):
+        groups[collection.kind].append(collection)
+    parents = {"collection": _("Collections"), "faculty": _("Faculties and departments")}
+    for kind in _GROUPS:
+        found.append(OAISet(kind, parents[kind]))
+        found += [OAISet(c.set_spec, c.name_in(language), c.description) for c in groups[kind]]
     return found
 
 
 def is_set(spec: str) -> bool:
-    if spec in ("type", "lang"):
+    if spec in ("type", "lang", *_GROUPS):
         return True
     kind, _colon, value = spec.partition(":")
     if kind == "type":
         return value in ResourceType.values
+    if kind in _GROUPS:
+        return Collection.objects.filter(kind=kind, code=value).exists()
     return kind == "lang" and bool(_LANGUAGE.match(value))
 
 
@@ -95,6 +114,12 @@ def _in_set(records: QuerySet[Record], spec: str) -> QuerySet[Record]:
         return records.filter(languages__icontains=f'"{value}"')
     if kind == "lang":
         return records.exclude(languages=[])
+    if kind in _GROUPS:
+        # A semi-join on the link table: the keyset order and LIMIT stay on the records.
+        members = Record.collections.through.objects.filter(collection__kind=kind)
+        if value:
+            members = members.filter(collection__code=value)
+        return records.filter(pk__in=members.values("record_id"))
     return records
 
 
@@ -150,11 +175,12 @@ def _records(selection: Selection) -> QuerySet[Record]:
 
 
 def _tombstones(selection: Selection) -> QuerySet[Tombstone]:
-    """Deleted records. In a set, only those whose withdrawn record still says what it was."""
+    """Deleted records. In a set, only those whose withdrawn (or draft) record still says
+    what it was."""
     tombstones = Tombstone.objects.all()
     if selection.set_spec:
         withdrawn = _in_set(
-            Record.objects.filter(status=RecordStatus.WITHDRAWN), selection.set_spec
+            Record.objects.exclude(status=RecordStatus.PUBLISHED), selection.set_spec
         )
         tombstones = tombstones.filter(record_id__in=withdrawn.values("pk"))
     if selection.since is not None:
@@ -182,9 +208,14 @@ def page(
     tombstones = _tombstones(selection).order_by("deleted_at", "record_id")
     if after is not None:
         stamp, number = after
-        records = records.filter(Q(modified_at__gt=stamp) | Q(modified_at=stamp, pk__gt=number))
-        tombstones = tombstones.filter(
-            Q(deleted_at__gt=stamp) | Q(deleted_at=stamp, record_id__gt=number)
+        # "stamp >= s AND (stamp > s OR number > n)" rather than the OR alone: the first term
+        # is a range the (stamp, number) index starts from, so a page reads its own rows
+        # instead of filtering every row before it (PostgreSQL took the OR as a filter).
+        records = records.filter(modified_at__gte=stamp).filter(
+            Q(modified_at__gt=stamp) | Q(pk__gt=number)
+        )
+        tombstones = tombstones.filter(deleted_at__gte=stamp).filter(
+            Q(deleted_at__gt=stamp) | Q(record_id__gt=number)
         )
     if with_metadata:
         records = with_details(records)
@@ -198,6 +229,7 @@ def page(
     merged = sorted(live + gone, key=lambda entry: (entry.stamp, entry.record_id))
     entries = merged[:size]
     _add_withdrawn_specs([e for e in entries if e.deleted])
+    _add_collection_specs(entries)
     return entries, len(merged) > size
 
 
@@ -222,22 +254,43 @@ def _add_withdrawn_specs(entries: list[Entry]) -> None:
         by_id[pk].specs = set_specs(resource_type, list(languages or []))
 
 
+def _add_collection_specs(entries: list[Entry]) -> None:
+    """The collection and faculty sets of a page of entries, in one query for the page.
+
+    A withdrawn record stays in its collections; a deleted one has none left."""
+    if not entries:
+        return
+    by_id = {entry.record_id: entry for entry in entries}
+    for record_id, kind, code in (
+        Record.collections.through.objects.filter(record_id__in=by_id)
+        .order_by("collection__kind", "collection__code")
+        .values_list("record_id", "collection__kind", "collection__code")
+    ):
+        by_id[record_id].specs.append(f"{kind}:{code}")
+
+
 def entry(record_id: int, *, with_metadata: bool) -> Entry | None:
     """One record for GetRecord: published, or deleted with a tombstone, or None."""
     records = _published().filter(pk=record_id)
     record = (with_details(records) if with_metadata else records).first()
     if record is not None:
-        return _entry(record, with_metadata)
-    tombstone = Tombstone.objects.filter(record_id=record_id).first()
-    if tombstone is None:
-        return None
-    found = Entry(record_id=record_id, stamp=tombstone.deleted_at, deleted=True)
-    _add_withdrawn_specs([found])
+        found = _entry(record, with_metadata)
+    else:
+        tombstone = Tombstone.objects.filter(record_id=record_id).first()
+        if tombstone is None:
+            return None
+        found = Entry(record_id=record_id, stamp=tombstone.deleted_at, deleted=True)
+        _add_withdrawn_specs([found])
+    _add_collection_specs([found])
     return found
 
 
 def exists(record_id: int) -> bool:
-    return entry(record_id, with_metadata=False) is not None
+    """Whether GetRecord would answer: the record is published, or deleted with a tombstone."""
+    return (
+        _published().filter(pk=record_id).exists()
+        or Tombstone.objects.filter(record_id=record_id).exists()
+    )
 
 
 def earliest_datestamp() -> datetime:

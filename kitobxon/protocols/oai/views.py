@@ -191,7 +191,21 @@ def _list_sets(values: dict[str, str], base_url: str) -> etree._Element:
         each = etree.SubElement(element, f"{_O}set")
         etree.SubElement(each, f"{_O}setSpec").text = oai_set.spec
         etree.SubElement(each, f"{_O}setName").text = oai_set.name
+        if oai_set.description:
+            _set_description(each, oai_set.description)
     return element
+
+
+def _set_description(element: etree._Element, text: str) -> None:
+    """``<setDescription>`` as ``oai_dc:dc`` with one ``dc:description``."""
+    oai_dc, dc = crosswalks.OAI_DC_NAMESPACE, crosswalks.DC_NAMESPACE
+    payload = etree.SubElement(
+        etree.SubElement(element, f"{_O}setDescription"),
+        f"{{{oai_dc}}}dc",
+        nsmap={"oai_dc": oai_dc, "dc": dc},
+    )
+    payload.set(_SCHEMA_LOCATION, f"{oai_dc} {crosswalks.OAI_DC_SCHEMA}")
+    etree.SubElement(payload, f"{{{dc}}}description").text = text
 
 
 def _get_record(values: dict[str, str], base_url: str) -> etree._Element:

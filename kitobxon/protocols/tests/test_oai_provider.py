@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 from lxml import etree
 
 from kitobxon.catalogue import services
 from kitobxon.catalogue.models import Record, RecordStatus, Tombstone
-from kitobxon.catalogue.tests.factories import make_record
+from kitobxon.catalogue.tests.factories import make_record, record_data
 from kitobxon.protocols.oai import repository, tokens
 
 XSD = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "oai-pmh-xsd"
@@ -102,18 +103,24 @@ def book(n: int, **overrides: Any) -> Record:
     return make_record(**{**fields, **overrides})
 
 
+def never_published(n: int) -> Record:
+    """A draft from the start: harvesters never saw it, so it leaves no tombstone."""
+    data = record_data(title=f"Kitob {n}", identifiers=[], work_key=f"w{n}")
+    saved = services.save_records([data], by=None, status=RecordStatus.DRAFT, targets=[None])
+    return saved[0].record
+
+
 @pytest.fixture
 def catalogue(db: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """Five published records over three seconds, a map in Russian, a draft, a withdrawn
-    record and a deleted one."""
+    """Five published records over three seconds, a map in Russian, a draft never published,
+    a withdrawn record and a deleted one."""
     with clock(monkeypatch, T0):
         first = [book(1), book(2)]
     with clock(monkeypatch, T0 + timedelta(seconds=1)):
         second = [book(3, languages=["rus"], resource_type="map"), book(4)]
     with clock(monkeypatch, T0 + timedelta(days=1)):
         third = [book(5)]
-        draft = book(6)
-        services.set_status(draft, RecordStatus.DRAFT, by=None)
+        draft = never_published(6)
         withdrawn = book(7)
         gone = book(8)
         gone_id = gone.pk
@@ -182,6 +189,186 @@ def test_list_sets_names_resource_types_and_the_languages_in_use(
     assert error_of(oai(client, verb="ListSets", resumptionToken="x")) == "badResumptionToken"
 
 
+# --- Collections and faculties as sets ------------------------------------------------------
+
+
+@pytest.fixture
+def groups(catalogue: dict[str, Any]) -> dict[str, Any]:
+    """A faculty with two published records, a collection with one published and the
+    withdrawn record, and an empty collection."""
+    philology = services.create_collection(
+        code="philology",
+        kind="faculty",
+        name="Filologiya fakulteti",
+        names={"en": "Faculty of Philology", "ru": "Филологический факультет"},
+        by=None,
+    )
+    rare = services.create_collection(
+        code="rare-books",
+        kind="collection",
+        name="Nodir kitoblar",
+        names={"en": "Rare books", "ru": "Редкие книги"},
+        description="Qoʻlyozmalar va toshbosma kitoblar.",
+        by=None,
+    )
+    empty = services.create_collection(code="maps", kind="collection", name="Xaritalar", by=None)
+    published = catalogue["published"]
+    for record in (published[0], published[3]):
+        services.set_record_collections(record, [philology], by=None)
+    services.set_record_collections(published[1], [rare, philology], by=None)
+    services.set_record_collections(catalogue["withdrawn"], [rare], by=None)
+    return {"philology": philology, "rare": rare, "empty": empty}
+
+
+def set_names(root: etree._Element) -> dict[str, str]:
+    return {
+        s.findtext(f"{OAI}setSpec"): s.findtext(f"{OAI}setName") for s in root.iter(f"{OAI}set")
+    }
+
+
+def test_list_sets_names_collections_and_faculties_in_the_repository_language(
+    client: Client, groups: dict[str, Any]
+) -> None:
+    names = set_names(oai(client, verb="ListSets"))
+    assert {
+        spec: names[spec]
+        for spec in ("collection", "collection:rare-books", "faculty", "faculty:philology")
+    } == {
+        "collection": "Collections",
+        "collection:rare-books": "Rare books",
+        "faculty": "Faculties and departments",
+        "faculty:philology": "Faculty of Philology",
+    }
+    assert names["collection:maps"] == "Xaritalar"  # no English name: the name itself
+    root = oai(client, verb="ListSets")
+    described = {
+        s.findtext(f"{OAI}setSpec"): s.findtext(f"{OAI}setDescription//{DC}description")
+        for s in root.iter(f"{OAI}set")
+        if s.find(f"{OAI}setDescription") is not None
+    }
+    assert described == {"collection:rare-books": "Qoʻlyozmalar va toshbosma kitoblar."}
+    russian = Client()
+    russian.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    names = set_names(oai(russian, verb="ListSets"))
+    assert names["faculty:philology"] == "Филологический факультет"
+    assert names["collection:rare-books"] == "Редкие книги"
+
+
+def test_list_records_in_collection_and_faculty_sets(
+    client: Client, catalogue: dict[str, Any], groups: dict[str, Any]
+) -> None:
+    published = catalogue["published"]
+
+    def listed(set_spec: str) -> set[str]:
+        return set(ids(oai(client, verb="ListIdentifiers", metadataPrefix="oai_dc", set=set_spec)))
+
+    philology = {identifier(r) for r in (published[0], published[1], published[3])}
+    assert listed("faculty:philology") == philology
+    assert listed("faculty") == philology
+    # The withdrawn record is still in its collection, as a deleted record.
+    rare = listed("collection:rare-books")
+    assert rare == {identifier(published[1]), identifier(catalogue["withdrawn"])}
+    assert listed("collection") == rare
+    root = oai(client, verb="ListRecords", metadataPrefix="oai_dc", set="collection:rare-books")
+    deleted = [h.findtext(f"{OAI}identifier") for h in headers(root) if h.get("status")]
+    assert deleted == [identifier(catalogue["withdrawn"])]
+    assert len(root.findall(f".//{OAI}metadata")) == 1
+    for empty_or_unknown, code in (
+        ("collection:maps", "noRecordsMatch"),
+        ("collection:nowhere", "badArgument"),
+        ("faculty:rare-books", "badArgument"),  # a collection's code is not a faculty's
+    ):
+        root = oai(client, verb="ListRecords", metadataPrefix="oai_dc", set=empty_or_unknown)
+        assert error_of(root) == code, empty_or_unknown
+
+
+def test_headers_list_the_collection_and_faculty_sets_of_each_record(
+    client: Client, catalogue: dict[str, Any], groups: dict[str, Any]
+) -> None:
+    published = catalogue["published"]
+    root = oai(
+        client, verb="GetRecord", identifier=identifier(published[1]), metadataPrefix="oai_dc"
+    )
+    assert [s.text for s in root.iter(f"{OAI}setSpec")] == [
+        "type:book",
+        "lang:uzb",
+        "collection:rare-books",
+        "faculty:philology",
+    ]
+    root = oai(client, verb="ListIdentifiers", metadataPrefix="oai_dc")
+    specs = {
+        h.findtext(f"{OAI}identifier"): [s.text for s in h.iter(f"{OAI}setSpec")]
+        for h in headers(root)
+    }
+    assert specs[identifier(published[0])] == ["type:book", "lang:uzb", "faculty:philology"]
+    assert specs[identifier(published[4])] == ["type:book", "lang:uzb"]
+    assert specs[identifier(catalogue["withdrawn"])] == [
+        "type:book",
+        "lang:uzb",
+        "collection:rare-books",
+    ]
+    assert specs[identifier(catalogue["deleted"])] == []
+
+
+def test_a_change_of_collections_gives_the_record_a_new_datestamp(
+    client: Client,
+    catalogue: dict[str, Any],
+    groups: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    record = catalogue["published"][4]
+    later = T0 + timedelta(days=5)
+    with clock(monkeypatch, later):
+        assert services.set_record_collections(record, [groups["rare"]], by=None)
+    with clock(monkeypatch, later + timedelta(days=1)):
+        assert not services.set_record_collections(record, [groups["rare"]], by=None)
+    root = oai(client, verb="GetRecord", identifier=identifier(record), metadataPrefix="oai_dc")
+    assert root.findtext(f".//{OAI}datestamp") == "2024-03-06T10:00:00Z"
+    window = {"from": "2024-03-06", "until": "2024-03-06", "set": "collection:rare-books"}
+    assert ids(oai(client, verb="ListIdentifiers", metadataPrefix="oai_dc", **window)) == [
+        identifier(record)
+    ]
+
+
+def test_a_set_of_a_faculty_pages_with_resumption_tokens(
+    client: Client,
+    catalogue: dict[str, Any],
+    groups: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(repository, "PAGE_SIZE", 2)
+    root = oai(client, verb="ListRecords", metadataPrefix="oai_dc", set="faculty:philology")
+    harvested = ids(root)
+    token = root.find(f".//{OAI}resumptionToken")
+    assert token.get("completeListSize") == "3"
+    root = oai(client, verb="ListRecords", resumptionToken=token.text)
+    harvested += ids(root)
+    assert sorted(harvested) == sorted(
+        identifier(r) for r in (catalogue["published"][i] for i in (0, 1, 3))
+    )
+    assert not root.find(f".//{OAI}resumptionToken").text
+
+
+def test_a_page_in_a_set_costs_a_fixed_number_of_queries(
+    client: Client,
+    catalogue: dict[str, Any],
+    groups: dict[str, Any],
+    django_assert_num_queries: Callable[..., Any],
+) -> None:
+    arguments = {"metadataPrefix": "oai_dc", "set": "faculty:philology"}
+    # is the set defined, records, 4 prefetches, tombstones, collection sets
+    with django_assert_num_queries(8):
+        oai(client, verb="ListRecords", **arguments)
+    for n in range(10, 30):
+        services.set_record_collections(book(n), [groups["philology"], groups["rare"]], by=None)
+    with django_assert_num_queries(8):
+        root = oai(client, verb="ListRecords", **arguments)
+    assert len(ids(root)) == 23
+    # is the set defined, records, tombstones, collection sets
+    with django_assert_num_queries(4):
+        oai(client, verb="ListIdentifiers", **arguments)
+
+
 # --- GetRecord ------------------------------------------------------------------------------
 
 
@@ -211,6 +398,53 @@ def test_get_record_of_withdrawn_and_deleted_records_gives_deleted_headers(
         assert record.find(f"{OAI}header").get("status") == "deleted"
         assert record.findtext(f"{OAI}header/{OAI}datestamp") == "2024-03-03T10:00:00Z"
         assert record.find(f"{OAI}metadata") is None
+
+
+def test_a_published_record_returned_to_draft_is_deleted_until_it_is_published_again(
+    client: Client, catalogue: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = catalogue["published"][0]
+    arguments = {"identifier": identifier(record), "metadataPrefix": "oai_dc"}
+    with clock(monkeypatch, T0 + timedelta(days=4)):
+        services.set_status(record, RecordStatus.DRAFT, by=None)
+    root = oai(client, verb="GetRecord", **arguments)
+    header = root.find(f".//{OAI}header")
+    assert header.get("status") == "deleted"
+    assert header.findtext(f"{OAI}datestamp") == "2024-03-05T10:00:00Z"
+    assert [s.text for s in header.iter(f"{OAI}setSpec")] == ["type:book", "lang:uzb"]
+    assert root.find(f".//{OAI}metadata") is None
+    listed = oai(client, verb="ListIdentifiers", metadataPrefix="oai_dc", **{"from": "2024-03-05"})
+    assert [(h.findtext(f"{OAI}identifier"), h.get("status")) for h in headers(listed)] == [
+        (identifier(record), "deleted")
+    ]
+    # Edited while a draft: still deleted, with the date it went.
+    with clock(monkeypatch, T0 + timedelta(days=5)):
+        services.edit_record(
+            record, record_data(title="Kitob 1 (tuzatilgan)"), status=RecordStatus.DRAFT, by=None
+        )
+    header = oai(client, verb="GetRecord", **arguments).find(f".//{OAI}header")
+    assert header.get("status") == "deleted"
+    assert header.findtext(f"{OAI}datestamp") == "2024-03-05T10:00:00Z"
+    with clock(monkeypatch, T0 + timedelta(days=6)):
+        services.set_status(record, RecordStatus.PUBLISHED, by=None)
+    root = oai(client, verb="GetRecord", **arguments)
+    header = root.find(f".//{OAI}header")
+    assert header.get("status") is None
+    assert header.findtext(f"{OAI}datestamp") == "2024-03-07T10:00:00Z"
+    assert root.findtext(f".//{DC}title") == "Kitob 1 (tuzatilgan) : roman"
+    assert not Tombstone.objects.filter(record_id=record.pk).exists()
+
+
+def test_a_withdrawn_record_returned_to_draft_stays_deleted(
+    client: Client, catalogue: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    withdrawn = catalogue["withdrawn"]
+    with clock(monkeypatch, T0 + timedelta(days=4)):
+        services.set_status(withdrawn, RecordStatus.DRAFT, by=None)
+    root = oai(client, verb="GetRecord", identifier=identifier(withdrawn), metadataPrefix="oai_dc")
+    header = root.find(f".//{OAI}header")
+    assert header.get("status") == "deleted"
+    assert header.findtext(f"{OAI}datestamp") == "2024-03-03T10:00:00Z"
 
 
 def test_get_record_errors(client: Client, catalogue: dict[str, Any]) -> None:
@@ -400,12 +634,12 @@ def test_a_page_of_records_costs_a_fixed_number_of_queries(
     catalogue: dict[str, Any],
     django_assert_num_queries: Callable[..., Any],
 ) -> None:
-    # records, 4 prefetches, tombstones, the sets of the withdrawn ones
-    with django_assert_num_queries(7):
+    # records, 4 prefetches, tombstones, the sets of the withdrawn ones, collection sets
+    with django_assert_num_queries(8):
         oai(client, verb="ListRecords", metadataPrefix="oai_dc")
     for n in range(10, 20):
         book(n)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         oai(client, verb="ListRecords", metadataPrefix="oai_dc")
 
 
