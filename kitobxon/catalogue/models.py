@@ -249,7 +249,7 @@ class Contribution(models.Model):
     class Meta:
         verbose_name = _("contributor")
         verbose_name_plural = _("contributors")
-        ordering = ["record", "position"]
+        ordering = ["record_id", "position"]
 
     def __str__(self) -> str:
         return f"{self.agent} ({self.get_role_display()})"
@@ -273,7 +273,7 @@ class Identifier(models.Model):
     class Meta:
         verbose_name = _("identifier")
         verbose_name_plural = _("identifiers")
-        ordering = ["record", "id"]
+        ordering = ["record_id", "id"]
 
     def __str__(self) -> str:
         return f"{self.get_scheme_display()} {self.normalized or self.value}"
@@ -293,7 +293,7 @@ class Classification(models.Model):
     class Meta:
         verbose_name = _("classification number")
         verbose_name_plural = _("classification numbers")
-        ordering = ["record", "id"]
+        ordering = ["record_id", "id"]
 
     def __str__(self) -> str:
         return f"{self.get_scheme_display()} {self.number}"
