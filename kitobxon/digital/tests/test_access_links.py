@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -138,7 +139,7 @@ def test_an_expired_link_is_410_with_a_sentence(
     file = factories.attach()
     with override_settings(DIGITAL_LINK_MINUTES=10):
         issued = time.time() - 11 * 60
-        monkeypatch.setattr("django.core.signing.time.time", lambda: issued)
+        monkeypatch.setattr("django.core.signing.time", SimpleNamespace(time=lambda: issued))
         url = opening(patron, file)
         monkeypatch.undo()
         response = patron_client.get(url)
@@ -153,7 +154,7 @@ def test_a_link_still_fresh_is_served(
     file = factories.attach()
     with override_settings(DIGITAL_LINK_MINUTES=10):
         issued = time.time() - 9 * 60
-        monkeypatch.setattr("django.core.signing.time.time", lambda: issued)
+        monkeypatch.setattr("django.core.signing.time", SimpleNamespace(time=lambda: issued))
         url = opening(patron, file)
         monkeypatch.undo()
         assert patron_client.get(url).status_code == 200
