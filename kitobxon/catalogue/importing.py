@@ -38,6 +38,9 @@ from kitobxon.catalogue.services.records import fill_work_key
 
 logger = logging.getLogger(__name__)
 
+# After an import that wrote this many records the catalogue's tables are analysed again.
+REFRESH_STATISTICS_FROM = 10_000
+
 Reader = Callable[[BinaryIO], Iterator[Parsed]]
 Writer = Callable[[Iterable[RecordData], BinaryIO], int]
 
@@ -226,6 +229,8 @@ def import_file(
                     report.seconds = time.perf_counter() - started
                     progress(offset, report)
         flush()
+        if report.imported + report.updated >= REFRESH_STATISTICS_FROM:
+            services.refresh_statistics()
         if progress is not None:
             report.seconds = time.perf_counter() - started
             progress(path.stat().st_size, report)

@@ -212,3 +212,22 @@ def _insert_returning_ids_postgres(
             if not raw.nextset():
                 break
     return ids
+
+
+def refresh_statistics(models_: Iterable[type[models.Model]]) -> None:
+    """Let the query planner see tables a bulk load just grew.
+
+    Autovacuum analyses a grown PostgreSQL table only a while later; until then the planner
+    guesses from an empty table and may sort a whole table for a page a keyset index would
+    serve. SQLite samples a bounded number of rows per index (``analysis_limit``).
+    """
+    tables = [connection.ops.quote_name(m._meta.db_table) for m in models_]
+    if not tables:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {', '.join(tables)}")
+        elif connection.vendor == "sqlite":
+            cursor.execute("PRAGMA analysis_limit = 1000")
+            for table in tables:
+                cursor.execute(f"ANALYZE {table}")

@@ -539,6 +539,22 @@ def queue_import(*, path: Path, file_name: str, format: str, by: User | None) ->
     return job
 
 
+def refresh_statistics() -> None:
+    """After a large import: the planner learns the sizes of the tables it grew."""
+    bulk.refresh_statistics(
+        [
+            Record,
+            Contribution,
+            Identifier,
+            Classification,
+            Record.subjects.through,
+            Agent,
+            Subject,
+            Tombstone,
+        ]
+    )
+
+
 def import_progress(
     job: ImportJob, *, status: str, processed_bytes: int, counts: dict[str, int], error: str = ""
 ) -> None:

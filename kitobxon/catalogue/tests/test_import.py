@@ -13,11 +13,13 @@ from pathlib import Path
 
 import pytest
 from django.core import management
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kitobxon.accounts.models import User
-from kitobxon.catalogue import synthetic
+from kitobxon.catalogue import importing, synthetic
 from kitobxon.catalogue.importing import import_file
 from kitobxon.catalogue.models import ImportJob, Record
 
@@ -42,6 +44,25 @@ def test_reimporting_a_file_updates_instead_of_duplicating(tmp_path: Path) -> No
     record = Record.objects.get(control_number="syn000000007")
     assert record.control_number_source == "KITOBXON-SYN"
     assert bytes(record.source_data) == synthetic.synthetic_record(7).as_marc()
+
+
+@pytest.mark.django_db
+def test_a_large_import_lets_the_query_planner_see_the_grown_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importing, "REFRESH_STATISTICS_FROM", 25)
+    analysed = [
+        "ANALYZE " + connection.ops.quote_name(Record._meta.db_table),  # SQLite, one by one
+        "ANALYZE " + connection.ops.quote_name(Record._meta.db_table) + ",",  # PostgreSQL
+    ]
+    with CaptureQueriesContext(connection) as small:
+        import_file(_synthetic(tmp_path / "ten.mrc", 10), by=None, batch_size=20)
+    assert not [q for q in small.captured_queries if q["sql"].startswith("ANALYZE")]
+    with CaptureQueriesContext(connection) as large:
+        report = import_file(_synthetic(tmp_path / "fifty.mrc", 50), by=None, batch_size=20)
+    assert (report.imported, report.unchanged) == (40, 10)
+    statements = [q["sql"] for q in large.captured_queries]
+    assert any(s.startswith(tuple(analysed)) for s in statements), statements[-5:]
 
 
 @pytest.mark.django_db
