@@ -15,6 +15,13 @@ class Refusal(Schema):
     code: str
 
 
+class Invalid(Schema):
+    """Values a form refused (422): a sentence, and each field's sentences."""
+
+    detail: str
+    errors: dict[str, list[str]]
+
+
 class DigitalLoanOut(Schema):
     id: int
     record_id: int
@@ -55,6 +62,15 @@ class WaitOut(Schema):
     @staticmethod
     def resolve_title(obj: Any) -> str:
         return str(obj.licence.record.title)
+
+
+class LicenceIn(Schema):
+    """A title's licence as a librarian sets it (checked by the page's own form)."""
+
+    copies: int = Field(description="Digital loans at once.")
+    loan_days: int = Field(description="Days one digital loan lasts.")
+    valid_until: date | None = Field(None, description="The licence's last day, if any.")
+    supplier: str = ""
 
 
 class LicenceOut(Schema):

@@ -19,6 +19,7 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
 from kitobxon.accounts.api import AUTH
+from kitobxon.accounts.models import Segment
 from kitobxon.catalogue.api import READ_AUTH
 from kitobxon.catalogue.queries import access_record
 from kitobxon.digital import errors, policy, queries
@@ -111,6 +112,19 @@ def _librarian(request: HttpRequest) -> Any:
     return user
 
 
+def _check_policy(access: str, segments: list[str]) -> None:
+    """The upload form's rules: a known policy, known segments, at least one for "segments"."""
+    if access not in Access.values:
+        raise HttpError(422, _("Unknown access policy."))
+    unknown = sorted(set(segments) - set(Segment.values))
+    if unknown:
+        raise HttpError(
+            422, _("Unknown reader segment: %(segments)s") % {"segments": ", ".join(unknown)}
+        )
+    if access == Access.SEGMENTS and not segments:
+        raise HttpError(422, _("Choose at least one reader segment."))
+
+
 @router.get(
     "/records/{record_id}/files",
     response=list[FileOut],
@@ -165,6 +179,7 @@ def upload(
     upload: File[UploadedFile],
     label: Form[str] = "",
     access: Form[str] = Access.REGISTERED,
+    segments: Form[list[str] | None] = None,
     downloadable: Form[bool] = False,
     embargo_until: Form[date | None] = None,
     caption_for: Form[int | None] = None,
@@ -172,8 +187,8 @@ def upload(
 ) -> Any:
     user = _librarian(request)
     record = access_record(user, record_id)
-    if access not in Access.values:
-        raise HttpError(422, _("Unknown access policy."))
+    segments = segments or []
+    _check_policy(access, segments)
     media = None
     if caption_for is not None:
         media = queries.managed_file(user, caption_for)
@@ -186,6 +201,7 @@ def upload(
             by=user,
             label=label,
             access=access,
+            segments=segments,
             downloadable=downloadable,
             embargo_until=embargo_until,
             caption_for=media,
@@ -205,8 +221,10 @@ def upload(
 def change(request: HttpRequest, file_id: int, payload: FilePatch) -> dict[str, Any]:
     user = _librarian(request)
     file = queries.managed_file(user, file_id)
-    if payload.access is not None and payload.access not in Access.values:
-        raise HttpError(422, _("Unknown access policy."))
+    _check_policy(
+        file.access if payload.access is None else payload.access,
+        file.segments if payload.segments is None else payload.segments,
+    )
     embargo: Any = ""
     if payload.lift_embargo:
         embargo = None

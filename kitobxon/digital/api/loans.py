@@ -1,9 +1,9 @@
 """Digital loans and waiting lists over JSON, thin over ``services.loans`` and ``queries``.
 
 Readers borrow, return and wait for themselves and list their own digital loans; librarians
-list everyone's (``?reader=`` narrows it) and may return any loan. Somebody else's loan, or a
-record the caller may not see, answers 404; a refusal 409 ``{"detail": sentence, "code":
-refusal}``; a call without a session or token 401.
+list everyone's (``?reader=`` narrows it), may return any loan, and set or remove a title's
+licence. Somebody else's loan, or a record the caller may not see, answers 404; a refusal 409
+``{"detail": sentence, "code": refusal}``; a call without a session or token 401.
 
 (No `from __future__ import annotations` here: django-ninja reads the annotations at runtime.)
 """
@@ -22,17 +22,21 @@ from ninja.pagination import PageNumberPagination, paginate
 from kitobxon.accounts.api import AUTH
 from kitobxon.catalogue.api import READ_AUTH
 from kitobxon.catalogue.models import Record
-from kitobxon.catalogue.queries import readable_records
+from kitobxon.catalogue.queries import access_record, readable_records
 from kitobxon.digital import policy, queries
 from kitobxon.digital.errors import DigitalError
+from kitobxon.digital.forms import LicenceForm
 from kitobxon.digital.models import DigitalLoan, DigitalLoanState, WaitlistEntry, WaitState
 from kitobxon.digital.schemas import (
     DigitalLoanFilters,
     DigitalLoanOut,
+    Invalid,
+    LicenceIn,
     LicenceOut,
     Refusal,
     WaitOut,
 )
+from kitobxon.digital.services import licences
 from kitobxon.digital.services import loans as services
 
 router = Router(tags=["digital"])
@@ -163,15 +167,7 @@ def leave_waitlist(request: HttpRequest, record_id: int) -> Status:
     return Status(204, None)
 
 
-@router.get(
-    "/records/{record_id}/licence",
-    response=LicenceOut,
-    auth=READ_AUTH,
-    summary="A title's licence: copies, loans out, copies free, readers waiting",
-)
-def licence(request: HttpRequest, record_id: int) -> LicenceOut:
-    user = _caller(request)
-    record = _record(user, record_id)
+def _licence_out(user: Any, record: Record) -> LicenceOut:
     status = queries.licence_status(user, record.pk)
     if status is None:
         raise Http404
@@ -185,3 +181,83 @@ def licence(request: HttpRequest, record_id: int) -> LicenceOut:
         free=status.free,
         waiting=status.waiting,
     )
+
+
+@router.get(
+    "/records/{record_id}/licence",
+    response=LicenceOut,
+    auth=READ_AUTH,
+    summary="A title's licence: copies, loans out, copies free, readers waiting",
+)
+def licence(request: HttpRequest, record_id: int) -> LicenceOut:
+    user = _caller(request)
+    return _licence_out(user, _record(user, record_id))
+
+
+def _licence_record(request: HttpRequest, record_id: int) -> tuple[Any, Record]:
+    """The librarian and the record whose licence they manage (the files page's own checks)."""
+    user = _caller(request)
+    if not policy.is_staff(user):
+        raise HttpError(403, _("Only librarians may manage digital files."))
+    return user, access_record(user, record_id)
+
+
+@router.put(
+    "/records/{record_id}/licence",
+    response={200: LicenceOut, 201: LicenceOut, 409: Refusal, 422: Invalid},
+    auth=AUTH,
+    summary="Create or change a title's licence (librarians)",
+)
+def put_licence(request: HttpRequest, record_id: int, payload: LicenceIn) -> Status:
+    """The same rules as the librarian's page (its form checks the numbers); 201 when created.
+
+    Invalid values answer 422 ``{"detail", "errors": {field: [sentences]}}`` in the caller's
+    language.
+    """
+    user, record = _licence_record(request, record_id)
+    form = LicenceForm(data=payload.dict())
+    if not form.is_valid():
+        return Status(
+            422,
+            {
+                "detail": _("The request is not valid."),
+                "errors": {
+                    name: [str(message) for message in messages]
+                    for name, messages in form.errors.items()
+                },
+            },
+        )
+    existed = queries.licence_for(record.pk) is not None
+    data = form.cleaned_data
+    try:
+        licences.save_licence(
+            record,
+            copies=data["copies"],
+            loan_days=data["loan_days"],
+            valid_until=data["valid_until"],
+            supplier=data["supplier"],
+            by=user,
+        )
+    except DigitalError as error:
+        return _refused(error)
+    return Status(200 if existed else 201, _licence_out(user, record))
+
+
+@router.delete(
+    "/records/{record_id}/licence",
+    response={204: None, 409: Refusal},
+    auth=AUTH,
+    summary="Remove a title's licence once no digital loan is running (librarians)",
+)
+def delete_licence(request: HttpRequest, record_id: int) -> Status:
+    """Refused (409 ``LicenceInUse``) while readers borrow the title: what they borrowed is
+    never taken away. Readers waiting or offered a copy lose their place."""
+    user, record = _licence_record(request, record_id)
+    existing = queries.licence_for(record.pk)
+    if existing is None:
+        raise Http404
+    try:
+        licences.remove_licence(existing, by=user)
+    except DigitalError as error:
+        return _refused(error)
+    return Status(204, None)

@@ -1,4 +1,9 @@
-"""The librarian's page of a record's digital files: upload, policies, removal, the licence."""
+"""The librarian's page of a record's digital files: upload, policies, removal, the licence.
+
+Removing a licence is refused while readers borrow the title (the sentence says so): what a
+reader borrowed is never taken away, as when the copies are lowered. Readers waiting for the
+title lose their place.
+"""
 
 from __future__ import annotations
 
@@ -99,6 +104,11 @@ def manage(request: HttpRequest, record_id: int) -> HttpResponse:
                     )
                     messages.success(request, _("The licence is saved."))
                     return HttpResponseRedirect(here)
+            elif action == "remove_licence":
+                if licence is not None:
+                    licence_services.remove_licence(licence, by=request.user)
+                    messages.success(request, _("The licence is removed."))
+                return HttpResponseRedirect(here)
         except errors.DigitalError as refusal:
             messages.error(request, refusal.message)
     rows = [
