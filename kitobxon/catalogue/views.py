@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from kitobxon.accounts.queries import is_librarian
-from kitobxon.catalogue import importing, panels, queries, services, tasks
+from kitobxon.catalogue import covers, importing, panels, queries, services, tasks
 from kitobxon.catalogue.errors import CatalogueError
 from kitobxon.catalogue.forms import CollectionForm, ImportForm, ItemForm, RecordForm
 from kitobxon.catalogue.jsonld import json_ld
@@ -96,6 +96,7 @@ def record_detail(request: HttpRequest, record_id: int) -> HttpResponse:
             ),
             "is_librarian": is_librarian(request.user),
             "panels": panels.record_panels(request, record),
+            "cover_url": covers.cover_url(request, record),
         },
     )
 
@@ -117,7 +118,7 @@ def record_export(request: HttpRequest, record_id: int, format: str) -> HttpResp
 def record_cover(request: HttpRequest, record_id: int) -> HttpResponse:
     """A generated cover: the title on a colour picked from the work.
 
-    Used until the digital library brings real covers.
+    The record page shows it when no app has a real cover this viewer may see (``covers``).
     """
     record = queries.access_record(request.user, record_id)
     digest = hashlib.sha256((record.work_key or record.title).encode()).digest()

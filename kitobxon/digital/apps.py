@@ -14,9 +14,11 @@ class DigitalConfig(AppConfig):
         from kitobxon.accounts.models import Role
         from kitobxon.accounts.roles import grant
         from kitobxon.catalogue import search as catalogue_search
+        from kitobxon.catalogue.covers import register_cover_source
         from kitobxon.catalogue.panels import register_record_panel
         from kitobxon.digital import loan_tasks, search, tasks
         from kitobxon.digital.privacy import SECTION
+        from kitobxon.digital.views.files import record_cover
         from kitobxon.digital.views.panel import record_panel
         from kitobxon.search import registry
 
@@ -25,5 +27,6 @@ class DigitalConfig(AppConfig):
         catalogue_search.extend_documents(search.extend)
         registry.register_facet_labels("access", search.access_label)
         register_record_panel(record_panel)
+        register_cover_source(record_cover)
         # The jobs register with the queue when their modules are imported.
         assert loan_tasks and tasks

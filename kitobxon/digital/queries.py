@@ -79,6 +79,23 @@ def files_of_visible_record(user: Any, record_id: int, *, staff: bool) -> list[D
     return list(files.order_by("position", "id"))
 
 
+def cover_file(request: HttpRequest, record_id: int) -> DigitalFile | None:
+    """The first file of a record the caller already sees that has a thumbnail they may open.
+
+    Its thumbnail is the record's cover; a thumbnail follows its file's policy (a first page
+    can say as much as the file), so each viewer gets the cover they may see, or none.
+    """
+    files = DigitalFile.objects.filter(record_id=record_id, caption_for__isnull=True).exclude(
+        thumbnail=""
+    )
+    if not policy.is_staff(request.user):
+        files = files.exclude(access=Access.LIBRARIANS)
+    for file in files.order_by("position", "id"):
+        if opening(request, file).allowed:
+            return file
+    return None
+
+
 def active_loan(user: Any, record_id: int) -> DigitalLoan | None:
     if not getattr(user, "is_authenticated", False):
         return None

@@ -12,11 +12,12 @@ from __future__ import annotations
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.template import engines
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from kitobxon.accounts import services as account_services
+from kitobxon.catalogue.models import Record
 from kitobxon.digital import delivery, errors, links, queries
 
 # A refusal is usually seen by a reader who followed an old link, so it is a page of the site.
@@ -79,6 +80,13 @@ def thumbnail(request: HttpRequest, file_id: int) -> HttpResponseBase:
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def record_cover(request: HttpRequest, record: Record) -> str | None:
+    """The record's cover for the catalogue (``catalogue.covers``): a file's thumbnail, when
+    the viewer may open that file; otherwise the catalogue draws one."""
+    file = queries.cover_file(request, record.pk)
+    return reverse("digital:thumbnail", args=[file.pk]) if file else None
 
 
 urlpatterns: list[URLPattern] = [
