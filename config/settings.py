@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "kitobxon.core.i18n.LanguageMiddleware",
+    # After the language (its refusal is translated), before CSRF reads any form.
+    "kitobxon.core.uploads.UploadLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -214,6 +216,9 @@ DIGITAL_MAX_MB = {
     "image": 50,
     "3d": int(os.environ.get("KITOBXON_MAX_3D_MB", "500")),
 }
+# The largest upload the app reads at all (a multipart body over it is refused with 413 before it
+# is read): by default the largest kind above. Keep nginx's client_max_body_size at least this.
+UPLOAD_MAX_MB = int(os.environ.get("KITOBXON_MAX_UPLOAD_MB", str(max(DIGITAL_MAX_MB.values()))))
 # Signed file links expire after this many minutes (a reader reopens them from the record page).
 DIGITAL_LINK_MINUTES = int(os.environ.get("KITOBXON_LINK_MINUTES", "240"))
 # Hours a freed licensed copy is kept for the first reader on the waiting list.
