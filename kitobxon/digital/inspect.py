@@ -290,6 +290,55 @@ def _check_gltf_document(document: bytes) -> None:
             _("This 3D model is glTF version %(version)s; only glTF 2 is supported.")
             % {"version": version}
         )
+    _check_gltf_self_contained(parsed)
+    _check_gltf_compression(parsed)
+
+
+#: Compressions whose decoders model-viewer would fetch from another site (www.gstatic.com,
+#: a CDN), which the reader page's Content-Security-Policy does not allow.
+GLTF_REMOTE_DECODERS = {
+    "KHR_draco_mesh_compression": "Draco",
+    "KHR_texture_basisu": "KTX2/Basis",
+    "EXT_meshopt_compression": "meshopt",
+}
+
+
+def _check_gltf_self_contained(parsed: dict[str, Any]) -> None:
+    """A model is opened through one signed link, so it may not name other files: its buffers
+    and images must be in the GLB's binary part or embedded as ``data:`` URIs."""
+    outside = []
+    for part in ("buffers", "images"):
+        entries = parsed.get(part)
+        for entry in entries if isinstance(entries, list) else []:
+            uri = entry.get("uri") if isinstance(entry, dict) else None
+            if isinstance(uri, str) and not uri.startswith("data:"):
+                outside.append(uri)
+    if outside:
+        names = ", ".join(sorted(set(outside))[:5])
+        raise UploadRefused(
+            _(
+                "This 3D model needs other files (%(names)s) that cannot be opened with it; "
+                "upload a binary glTF (.glb), or a .gltf with its data embedded."
+            )
+            % {"names": names}
+        )
+
+
+def _check_gltf_compression(parsed: dict[str, Any]) -> None:
+    names: set[str] = set()
+    for member in ("extensionsUsed", "extensionsRequired"):
+        listed = parsed.get(member)
+        if isinstance(listed, list):
+            names.update(name for name in listed if isinstance(name, str))
+    found = sorted(label for name, label in GLTF_REMOTE_DECODERS.items() if name in names)
+    if found:
+        raise UploadRefused(
+            _(
+                "This 3D model is compressed with %(compression)s, which the library's viewer "
+                "cannot decode; upload it without that compression."
+            )
+            % {"compression": ", ".join(found)}
+        )
 
 
 def _check_size(kind: str, size: int) -> None:

@@ -14,6 +14,7 @@ import struct
 import zipfile
 from collections.abc import Sequence
 from fractions import Fraction
+from typing import Any
 
 
 def pdf(pages: Sequence[str], *, title: str = "Kitobxon", outline: bool = True) -> bytes:
@@ -165,8 +166,8 @@ def jpeg(width: int = 60, height: int = 90) -> bytes:
     return out.getvalue()
 
 
-def glb() -> bytes:
-    """A binary glTF 2.0 holding one triangle."""
+def glb(**extra: Any) -> bytes:
+    """A binary glTF 2.0 holding one triangle; ``extra`` adds or replaces top-level members."""
     positions = struct.pack("<9f", 0, 0, 0, 1, 0, 0, 0, 1, 0)
     document = {
         "asset": {"version": "2.0", "generator": "kitobxon samples"},
@@ -187,6 +188,7 @@ def glb() -> bytes:
             }
         ],
     }
+    document.update(extra)
     body = json.dumps(document, separators=(",", ":")).encode()
     body += b" " * (-len(body) % 4)
     binary = positions + b"\0" * (-len(positions) % 4)

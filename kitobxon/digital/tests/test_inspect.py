@@ -329,3 +329,42 @@ def test_an_epub_without_its_container_or_package_document_is_not_valid(
 
     assert message.startswith("This is not a valid EPUB")
     assert reason in message
+
+
+def test_a_gltf_that_needs_other_files_is_refused(check: Inspect) -> None:
+    external = b'{"asset": {"version": "2.0"}, "buffers": [{"uri": "mesh.bin", "byteLength": 36}]}'
+    assert "needs other files (mesh.bin)" in refusal(check, external, "model.gltf")
+    texture = samples.glb(images=[{"uri": "textures/wood.png"}])
+    assert "needs other files (textures/wood.png)" in refusal(check, texture, "model.glb")
+
+
+def test_a_gltf_with_its_data_embedded_is_accepted(check: Inspect) -> None:
+    embedded = (
+        b'{"asset": {"version": "2.0"}, "buffers": [{"uri": '
+        b'"data:application/octet-stream;base64,AAAA", "byteLength": 3}], '
+        b'"images": [{"bufferView": 0, "mimeType": "image/png"}]}'
+    )
+    assert check(embedded, "model.gltf").kind == "3d"
+    assert check(samples.glb(), "model.glb").kind == "3d"
+
+
+@pytest.mark.parametrize(
+    ("extension", "named"),
+    [
+        ("KHR_draco_mesh_compression", "Draco"),
+        ("KHR_texture_basisu", "KTX2/Basis"),
+        ("EXT_meshopt_compression", "meshopt"),
+    ],
+)
+def test_a_gltf_compressed_for_decoders_from_another_site_is_refused(
+    check: Inspect, extension: str, named: str
+) -> None:
+    used = samples.glb(extensionsUsed=[extension])
+    assert f"compressed with {named}," in refusal(check, used, "model.glb")
+    required = samples.glb(extensionsUsed=[extension], extensionsRequired=[extension])
+    assert f"compressed with {named}," in refusal(check, required, "model.glb")
+
+
+def test_a_gltf_with_harmless_extensions_is_accepted(check: Inspect) -> None:
+    lit = samples.glb(extensionsUsed=["KHR_materials_unlit", "KHR_texture_transform"])
+    assert check(lit, "model.glb").kind == "3d"
