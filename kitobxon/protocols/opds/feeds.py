@@ -25,9 +25,11 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from kitobxon.catalogue.languages import language_name
@@ -58,6 +60,9 @@ SHELF = "http://opds-spec.org/shelf"
 #: Library Simplified's relation for giving a loan back or leaving a waiting list.
 REVOKE = "http://librarysimplified.org/terms/rel/revoke"
 HTML = "text/html"
+#: The web reader beside a direct acquisition: ``alternate`` in OPDS 2.0; in Atom ``related``,
+#: as RFC 4287 (4.1.1) allows one ``alternate`` per type and the record page is that one.
+READER = {1: "related", 2: "alternate"}
 ATOM_ENTRY = "application/atom+xml;type=entry;profile=opds-catalog"
 ATOM_ACQUISITION = "application/atom+xml;profile=opds-catalog;kind=acquisition"
 OPDS2_PUBLICATION = "application/opds-publication+json"
@@ -431,6 +436,20 @@ def _built(
     return result
 
 
+def open_to_visitors(file: DigitalFile) -> bool:
+    """Library rule: a file anyone may open without signing in, and may save, is linked to its
+    bytes (``loans.open_access``); any other stays behind the reader page or a borrow."""
+    decision = policy.decide(file, AnonymousUser())
+    return decision.allowed and decision.download
+
+
+def file_name(file: DigitalFile) -> str:
+    """The last segment of a file's address, which apps use to name what they save: the
+    original name, made safe for a URL as the digital library's signed links make it."""
+    stem, dot, extension = file.original_name.rpartition(".")
+    return f"{slugify(stem or file.original_name)[:60] or 'file'}{dot}{extension.lower()[:8]}"
+
+
 def _file_links(
     caller: Caller, record_id: int, files: list[DigitalFile], standing: Standing | None
 ) -> list[Link]:
@@ -452,6 +471,12 @@ def _file_links(
                 links.append(
                     Link(rel, href, file.content_type, title, availability=lent, authenticate=True)
                 )
+            elif open_to_visitors(file):
+                # Apps save what an acquisition link gives: the file itself, its real type.
+                door = reverse("protocols:opds-open", args=[file.pk, file_name(file)])
+                href = caller.absolute(door)
+                links.append(Link(READER[caller.version], reader, HTML, title))
+                links.append(Link(rel, href, file.content_type, title, availability=lent))
             else:
                 links.append(
                     Link(rel, reader, HTML, title, indirect=file.content_type, availability=lent)

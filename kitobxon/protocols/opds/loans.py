@@ -7,6 +7,9 @@
   ``reserved`` and their place. Asking again changes nothing and answers 200 with the same.
 - ``revoke`` gives the loan back early or leaves the waiting list (Library Simplified's
   ``revoke`` relation) and answers 200 with the publication as it now stands.
+- ``open_access`` (``/opds/open/<file>/<name>``) is the lasting address of an open, downloadable
+  file's bytes that acquisition feeds give (``feeds.open_to_visitors``): each request is decided
+  again and served through a signed link issued then, as the web reader's are.
 - ``fulfil`` (``/opds/files/<token>/<name>``) is the digital library's byte server for apps
   that sign in with Basic credentials: it finds the reader as the catalogue does, then the
   signed link is checked and served by ``digital.views.files`` exactly as for a browser.
@@ -180,3 +183,22 @@ def fulfil(request: HttpRequest, token: str, name: str) -> HttpResponseBase:
         return auth.challenge(request)
     request.user = reader
     return file_bytes(request, token=token, name=name)
+
+
+@require_http_methods(["GET", "HEAD"])
+def open_access(request: HttpRequest, file_id: int, name: str) -> HttpResponseBase:
+    """An open file's bytes for whoever asks, signed in or not; ``name`` only names the file.
+
+    Feeds are cached and read later, so they cannot carry expiring signed links: this address
+    lasts, and the decision and the signed link are made when an app follows it.
+    """
+    reader = auth.reader(request, session=True)
+    if isinstance(reader, HttpResponse):
+        return reader
+    request.user = reader
+    file = digital.access_file(reader, file_id)
+    try:
+        signed = access.open_file(request, file, purpose="download")
+    except errors.DigitalError as refusal:
+        return auth.problem(403, refusal.message, code=_code(refusal))
+    return file_bytes(request, **resolve(signed).kwargs)

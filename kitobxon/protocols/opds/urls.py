@@ -15,6 +15,7 @@ urlpatterns: list[URLPattern] = [
     path("opds/borrow/<int:record_id>/", loans.borrow, name="opds-borrow"),
     path("opds/revoke/<int:record_id>/", loans.revoke, name="opds-revoke"),
     path("opds/files/<str:token>/<str:name>", loans.fulfil, name="opds-file"),
+    path("opds/open/<int:file_id>/<str:name>", loans.open_access, name="opds-open"),
     path("opds/v2/", views.root2, name="opds2-root"),
     path("opds/v2/search/", views.search2, name="opds2-search"),
     path("opds/v2/list/<str:segment>/", views.listing2, name="opds2-list"),

@@ -3,6 +3,7 @@ resolve, pages, search, and acquisition links that follow each reader's access p
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shutil
@@ -19,6 +20,7 @@ from kitobxon.accounts import services as account_services
 from kitobxon.catalogue import services as catalogue_services
 from kitobxon.catalogue.languages import language_name
 from kitobxon.catalogue.models import RecordStatus
+from kitobxon.digital import samples
 from kitobxon.digital.models import Access
 from kitobxon.digital.services import licences
 from kitobxon.digital.services import loans as loan_services
@@ -356,3 +358,70 @@ def test_unknown_lists_and_facets_are_not_found() -> None:
     client = Client()
     assert client.get("/opds/list/everything/").status_code == 404
     assert client.get("/opds/v2/by/authors/").status_code == 404
+
+
+def test_an_open_downloadable_file_is_acquired_as_its_bytes_with_the_reader_beside_it(
+    make_user, rnc, tmp_path, validator
+) -> None:
+    pages = samples.pdf(["Birinchi sahifa"])
+    saved = attach(
+        record(title="Yuklanadigan kitob"),
+        pages,
+        name="Kecha va kunduz.PDF",
+        access=Access.OPEN,
+        downloadable=True,
+    )
+    read_only = book("Faqat oʻqiladigan kitob")
+    registered = book("Roʻyxatdagilar uchun", access=Access.REGISTERED, downloadable=True)
+    indexing.drain()
+    door = f"/opds/open/{saved.pk}/kecha-va-kunduz.pdf"
+    client = Client()
+
+    feed = valid_atom(client.get("/opds/list/all/").content, rnc, tmp_path)
+    entries = {e.findtext(f"{A}title"): e for e in feed.findall(f"{A}entry")}
+    found = {link.get("rel"): link for link in entries["Yuklanadigan kitob"].findall(f"{A}link")}
+    acquisition = found[feeds.OPEN_ACCESS]
+    assert path_of(acquisition.get("href")) == door
+    assert acquisition.get("type") == "application/pdf"
+    assert acquisition.find(f"{OPDS}indirectAcquisition") is None
+    assert path_of(found["related"].get("href")) == f"/digital/files/{saved.pk}/"
+    assert found["related"].get("type") == "text/html"
+    # Not downloadable, or not open to visitors: the reader page, as before.
+    for title, rel in (
+        ("Faqat oʻqiladigan kitob", feeds.OPEN_ACCESS),
+        ("Roʻyxatdagilar uchun", feeds.ACQUISITION),
+    ):
+        (link,) = entries[title].findall(f"{A}link[@rel='{rel}']")
+        assert link.get("type") == "text/html"
+        assert link.find(f"{OPDS}indirectAcquisition").get("type") == "application/pdf"
+
+    document = valid_json(client.get("/opds/v2/list/all/").content, validator)
+    (publication,) = [
+        p for p in document["publications"] if p["metadata"]["title"] == "Yuklanadigan kitob"
+    ]
+    by_rel = {link["rel"]: link for link in publication["links"]}
+    assert path_of(by_rel[feeds.OPEN_ACCESS]["href"]) == door
+    assert by_rel[feeds.OPEN_ACCESS]["type"] == "application/pdf"
+    assert "properties" not in by_rel[feeds.OPEN_ACCESS]
+    readers = [link for link in publication["links"] if link["rel"] == "alternate"]
+    assert [path_of(link["href"]) for link in readers] == [
+        f"/records/{saved.record_id}/",
+        f"/digital/files/{saved.pk}/",
+    ]
+
+    # The door gives the bytes themselves, to a visitor and to an app signing in alike.
+    response = client.get(door)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.getvalue() == pages
+    reader = make_user(password="a-long-passphrase-1")
+    basic = base64.b64encode(f"{reader.email}:a-long-passphrase-1".encode()).decode()
+    signed_in = client.get(door, HTTP_AUTHORIZATION=f"Basic {basic}")
+    assert signed_in.status_code == 200
+    assert signed_in.getvalue() == pages
+    # Decided again on each request: what is not open and downloadable is refused there.
+    for file in (read_only, registered):
+        refused = client.get(f"/opds/open/{file.pk}/book.pdf")
+        assert refused.status_code == 403
+        assert refused["Content-Type"] == "application/problem+json"
+    assert client.get(f"/opds/open/{saved.pk + 1000}/book.pdf").status_code == 404
