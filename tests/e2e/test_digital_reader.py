@@ -8,6 +8,8 @@ any script error or Content-Security-Policy violation in the page.
 from __future__ import annotations
 
 import io
+import time
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -355,6 +357,35 @@ def test_audio_plays_seeks_with_a_range_request_and_resumes_on_another_device(
     assert laptop.errors == []
     phone.page.context.close()
     laptop.page.context.close()
+
+
+def test_audio_carries_on_at_the_same_second_when_its_link_expires(
+    browser: Any, live_server: Any, reader: User, monkeypatch: Any, settings: Any
+) -> None:
+    talk = attach(record(title="Maʼruza"), samples.audio("ogg", seconds=150), name="maruza.ogg")
+    phone = _signed_in_page(browser, live_server, reader, PHONE)
+    requests = _media_requests(phone.page)
+    page = _open(phone, live_server, talk)
+    first_link = page.get_attribute("#reader", "data-url")
+    _play(page)
+
+    # The link's lifetime passes (signing's clock only): the next range request is refused 410.
+    later = time.time() + settings.DIGITAL_LINK_MINUTES * 60 + 60
+    monkeypatch.setattr("django.core.signing.time", SimpleNamespace(time=lambda: later))
+    before = len(requests)
+    page.evaluate(f"{MEDIA}.currentTime = 120")
+
+    _until(page, "document.getElementById('reader').dataset.renewed === '1'")
+    assert any(status == 410 for _range, status, _content in requests[before:])
+    assert page.get_attribute("#reader", "data-url") != first_link
+    _until(page, f"{MEDIA}.currentTime > 120.3")  # still playing, from where it was
+    assert page.evaluate(f"{MEDIA}.currentTime") < 135
+    assert page.evaluate(f"!{MEDIA}.paused")
+    renewed = requests[before:]
+    assert renewed[-1][1] == 206
+    # The expired link's refusal is the browser's only complaint.
+    assert [e for e in phone.errors if "410" not in e] == []
+    phone.page.context.close()
 
 
 def test_a_3d_model_loads_in_model_viewer(browser: Any, live_server: Any, reader: User) -> None:

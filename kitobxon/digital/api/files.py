@@ -149,6 +149,7 @@ def file_detail(request: HttpRequest, file_id: int) -> dict[str, Any]:
     response={200: LinkOut, 403: Refusal},
     auth=READ_AUTH,
     summary="A signed, expiring link to the file's bytes (view, or download where allowed)",
+    url_name="digital_open",
 )
 def open_file(request: HttpRequest, file_id: int, purpose: str = "view") -> Any:
     # A token's holder is request.user here too (AccessTokenAuth), so the link is theirs.

@@ -92,6 +92,7 @@ def reader(request: HttpRequest, file_id: int) -> HttpResponseBase:
         "progress": position.progress if position else 0.0,
         "keeps_position": request.user.is_authenticated,
         "position_api": reverse("api:digital_position", args=[file.pk]),
+        "open_api": reverse("api:digital_open", args=[file.pk]),
         "search_api": reverse("api:digital_search", args=[file.pk]),
         "captions": _captions(request, file) if file.kind in MEDIA_KINDS else [],
         "strings": _strings(file.kind),

@@ -3,8 +3,10 @@
 // The bytes come through a signed link served with byte ranges, so the player fetches only
 // what it plays and seeking anywhere is one range request. The position is the playback time
 // in seconds, saved every few seconds while playing and at once on pause or after a seek.
+// When the signed link expires during a long session, the player takes a fresh one and carries
+// on from the same second (playing again if it was playing).
 
-import { PositionKeeper, pageStrings } from "./reader-position.js";
+import { PositionKeeper, pageStrings, renewedLink } from "./reader-position.js";
 
 const root = document.getElementById("reader");
 const media = document.getElementById("reader-media");
@@ -43,7 +45,34 @@ media.addEventListener("timeupdate", () => {
 media.addEventListener("pause", () => keeper.update(...place(), { soon: true }));
 media.addEventListener("seeked", () => keeper.update(...place(), { soon: true }));
 media.addEventListener("ended", () => keeper.update(place()[0], 1, { soon: true }));
-media.addEventListener("error", () => {
-  status.textContent = strings.failed;
-  root.dataset.state = "failed";
+let playing = false;
+media.addEventListener("play", () => {
+  playing = true;
+});
+media.addEventListener("pause", () => {
+  playing = false;
+});
+
+// One renewal per expired link: a fresh link that fails at once is a real failure.
+let renewedAt = 0;
+media.addEventListener("error", async () => {
+  const at = media.currentTime;
+  const resume = playing;
+  const fresh = Date.now() - renewedAt > 30_000 ? await renewedLink(root, media.currentSrc) : null;
+  if (!fresh) {
+    status.textContent = strings.failed;
+    root.dataset.state = "failed";
+    return;
+  }
+  renewedAt = Date.now();
+  media.addEventListener(
+    "loadedmetadata",
+    () => {
+      media.currentTime = at;
+      if (resume) media.play().catch(() => {});
+      root.dataset.renewed = String(Number(root.dataset.renewed || 0) + 1);
+    },
+    { once: true },
+  );
+  media.src = fresh;
 });

@@ -82,6 +82,33 @@ export class PositionKeeper {
   }
 }
 
+/**
+ * A fresh signed link to this page's file when the one in use has expired, else null.
+ *
+ * A link lasts KITOBXON_LINK_MINUTES, and a lecture paused over lunch outlives it; the player
+ * only says "network error", so the old link is asked (HEAD, never following a redirect to
+ * the bucket): 410 means expired, and the file's open API gives a new link after deciding
+ * again. Any other answer (403: the loan ended) is the reader's real refusal.
+ */
+export async function renewedLink(root, url) {
+  if (!root.dataset.openApi || !url) return null;
+  try {
+    const probe = await fetch(url, { method: "HEAD", redirect: "manual", credentials: "same-origin" });
+    if (probe.status !== 410) return null;
+    const response = await fetch(root.dataset.openApi, {
+      method: "POST",
+      headers: { "X-CSRFToken": root.dataset.csrf || "" },
+      credentials: "same-origin",
+    });
+    if (!response.ok) return null;
+    const { url: fresh } = await response.json();
+    root.dataset.url = fresh;
+    return fresh;
+  } catch {
+    return null;
+  }
+}
+
 /** The translated strings of the page, and a tiny formatter for "%(name)s" placeholders. */
 export function pageStrings() {
   const element = document.getElementById("reader-strings");
