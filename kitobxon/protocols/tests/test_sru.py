@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 from lxml import etree
 
-from kitobxon.catalogue.data import IdentifierData
+from kitobxon.catalogue.data import ContributorData, IdentifierData, SubjectData
 from kitobxon.catalogue.models import Record, RecordStatus
 from kitobxon.catalogue.tests.factories import make_record
 from kitobxon.protocols.sru import client
@@ -268,6 +268,102 @@ def test_explain_marks_the_sortable_indexes(schema: etree.XMLSchema, catalogue: 
     zeerex = {"z": "http://explain.z3950.org/dtd/2.0/"}
     sortable = root.xpath("//z:index[@sort='true']/z:title/text()", namespaces=zeerex)
     assert sorted(sortable) == ["dc.date", "dc.title"]
+
+
+# --- indexes ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def kecha(catalogue: dict) -> Record:
+    """A record by another author, on another subject, with a word only in its abstract."""
+    found = make_record(
+        title="Kecha va kunduz",
+        subtitle="",
+        work_key="kecha-va-kunduz",
+        contributors=[ContributorData("Choʻlpon, Abdulhamid", "author")],
+        subjects=[SubjectData("Jadidlar", {})],
+        abstract="Roman Turkiston mustamlakasi haqida.",
+        identifiers=[],
+    )
+    indexing.drain()
+    return found
+
+
+def found_titles(root: etree._Element) -> list[str]:
+    return [t.split(" : ")[0] for t in root.xpath("//dc:title/text()", namespaces=NS)]
+
+
+@pytest.mark.parametrize("index", ["dc.creator", "dc.author", "creator"])
+def test_search_retrieve_by_creator(schema: etree.XMLSchema, kecha: Record, index: str) -> None:
+    root = get(schema, Client(), query=f'{index} = "choʻlpon"', recordSchema="dc")
+    assert diagnostic_codes(root) == []
+    assert found_titles(root) == ["Kecha va kunduz"]
+    assert root.xpath("//dc:creator/text()", namespaces=NS) == ["Choʻlpon, Abdulhamid"]
+    others = get(schema, Client(), query=f"{index} = qodiriy", maximumRecords="100")
+    assert "Kecha va kunduz" not in found_titles(others)
+    assert {"Oʻtkan kunlar", "Mehrobdan chayon"} <= set(found_titles(others))
+
+
+def test_search_retrieve_by_subject(schema: etree.XMLSchema, kecha: Record) -> None:
+    root = get(schema, Client(), query="dc.subject = jadidlar", recordSchema="marcxml")
+    assert root.findtext("s:numberOfRecords", namespaces=NS) == "1"
+    subject = root.xpath(
+        "//marc:datafield[@tag='650']/marc:subfield[@code='a']/text()", namespaces=NS
+    )
+    assert subject == ["Jadidlar"]
+    # The subject index is not the title: a word of the title is not a subject.
+    none = get(schema, Client(), query="dc.subject = kecha")
+    assert none.findtext("s:numberOfRecords", namespaces=NS) == "0"
+
+
+def test_cql_anywhere_reaches_the_abstract(schema: etree.XMLSchema, kecha: Record) -> None:
+    root = get(schema, Client(), query="cql.anywhere = turkiston")
+    assert found_titles(root) == ["Kecha va kunduz"]
+    assert found_titles(get(schema, Client(), query="cql.anywhere all choʻlpon jadidlar")) == [
+        "Kecha va kunduz"
+    ]
+    title_only = get(schema, Client(), query="dc.title = turkiston")
+    assert title_only.findtext("s:numberOfRecords", namespaces=NS) == "0"
+
+
+#: Every index docs/protocols.md promises.
+PROMISED = [
+    "bath.isbn",
+    "cql.anywhere",
+    "cql.keywords",
+    "cql.serverchoice",
+    "dc.author",
+    "dc.creator",
+    "dc.date",
+    "dc.subject",
+    "dc.title",
+]
+
+#: A term each index finds something with (the others take a word of a title).
+TERMS = {
+    "creator": "qodiriy",
+    "author": "qodiriy",
+    "subject": "jadidlar",
+    "date": "2019",
+    "isbn": "9789943269118",
+}
+
+
+def test_explain_lists_every_index_and_each_one_searches(
+    schema: etree.XMLSchema, kecha: Record
+) -> None:
+    root = get(schema, Client(), operation="explain")
+    zeerex = {"z": "http://explain.z3950.org/dtd/2.0/"}
+    listed = root.xpath("//z:indexInfo/z:index/z:title/text()", namespaces=zeerex)
+    assert sorted(listed) == PROMISED
+    sets = set(root.xpath("//z:indexInfo/z:set/@name", namespaces=zeerex))
+    for index in root.xpath("//z:indexInfo/z:index", namespaces=zeerex):
+        (name,) = index.xpath("z:map/z:name", namespaces=zeerex)
+        assert name.get("set") in sets
+        term = TERMS.get(name.text or "", "kunlar")
+        answer = get(schema, Client(), query=f"{name.get('set')}.{name.text} = {term}")
+        assert diagnostic_codes(answer) == [], name.text
+        assert answer.findtext("s:numberOfRecords", namespaces=NS) != "0", name.text
 
 
 # --- copy cataloguing over real HTTP against our own /sru --------------------------------------
