@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -253,6 +254,20 @@ def _hand_over(file: DigitalFile, local: Path, disposition: str) -> HttpResponse
     response["Content-Disposition"] = disposition
     _protect(response, file)
     return response
+
+
+def storage_origin() -> str | None:
+    """The origin browsers fetch bytes from after the redirect (an S3 store), or None when the
+    app or its web server sends them (local storage: the site's own origin).
+
+    Read from a URL the storage itself makes (presigned locally, no request), so it is right
+    for any endpoint, bucket addressing style or region.
+    """
+    probe = "files/00/origin"
+    if _local_path(probe) is not None:
+        return None
+    parts = urlsplit(default_storage.url(probe))
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
 
 
 def _presigned_redirect(file: DigitalFile, disposition: str) -> HttpResponseRedirect:

@@ -179,3 +179,40 @@ def test_the_bucket_refuses_an_unsigned_request(
     with pytest.raises(urllib.error.HTTPError) as unsigned:
         fetch(location.split("?")[0])
     assert unsigned.value.code == 403
+
+
+def _directives(header: str) -> dict[str, list[str]]:
+    return {
+        name: values
+        for name, *values in (part.split() for part in header.split(";") if part.strip())
+    }
+
+
+@pytest.mark.parametrize("kind", ["pdf", "video", "3d"])
+def test_reader_pages_allow_the_store_s_origin_for_their_bytes(
+    bucket: str, store_url: str, patron_client: Client, kind: str
+) -> None:
+    data, name = {
+        "pdf": (samples.pdf(["Sahifa"]), "kitob.pdf"),
+        "video": (samples.video("webm"), "kino.webm"),
+        "3d": (samples.glb(), "koza.glb"),
+    }[kind]
+    file = factories.attach(data=data, name=name, access=Access.OPEN)
+    response = patron_client.get(f"/digital/files/{file.pk}/")
+    assert response.status_code == 200
+    policy = _directives(response["Content-Security-Policy"])
+    for directive in ("connect-src", "media-src", "img-src"):
+        assert policy[directive][0] == "'self'"
+        assert policy[directive][-1] == store_url
+    assert store_url not in policy["script-src"]
+
+
+def test_with_local_storage_reader_pages_allow_only_their_own_origin(
+    settings: Any, tmp_path: Any, patron_client: Client
+) -> None:
+    settings.MEDIA_ROOT = tmp_path / "files"
+    file = factories.attach(access=Access.OPEN)
+    header = patron_client.get(f"/digital/files/{file.pk}/")["Content-Security-Policy"]
+    policy = _directives(header)
+    assert "connect-src" not in policy  # default-src 'self' covers it
+    assert policy["img-src"] == ["'self'", "data:"]

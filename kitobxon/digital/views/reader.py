@@ -19,6 +19,7 @@ from typing import Any
 
 from csp.constants import NONCE, SELF, UNSAFE_INLINE, WASM_UNSAFE_EVAL
 from csp.decorators import csp_replace
+from django.conf import settings
 from django.http import (
     Http404,
     HttpRequest,
@@ -32,7 +33,7 @@ from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from kitobxon.digital import errors, queries
+from kitobxon.digital import delivery, errors, queries
 from kitobxon.digital.models import DigitalFile, FileKind
 from kitobxon.digital.services import access
 
@@ -63,6 +64,22 @@ POLICIES: dict[str, dict[str, list[Any]]] = {
     },
 }
 MEDIA_KINDS = (FileKind.AUDIO, FileKind.VIDEO)
+#: Where a reader's bytes are fetched from (fetch, <audio>/<video>, <img>), hence where an S3
+#: store's origin must be allowed when the byte link redirects there.
+STORAGE_DIRECTIVES = ("connect-src", "media-src", "img-src")
+
+
+def page_policy(kind: str) -> dict[str, list[Any]]:
+    """The reader page's directives: its kind's, and the S3 store's origin if bytes come from
+    one (each directive then starts from the page's own list, else the site's)."""
+    policy = dict(POLICIES[kind])
+    origin = delivery.storage_origin()
+    if origin:
+        site = settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]
+        for directive in STORAGE_DIRECTIVES:
+            base = policy.get(directive) or site.get(directive) or site["default-src"]
+            policy[directive] = [*base, origin]
+    return policy
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +115,7 @@ def reader(request: HttpRequest, file_id: int) -> HttpResponseBase:
         "strings": _strings(file.kind),
     }
     response = render(request, f"digital/reader_{file.kind}.html", context)
-    return csp_replace(POLICIES[file.kind])(lambda _request: response)(request)
+    return csp_replace(page_policy(file.kind))(lambda _request: response)(request)
 
 
 def _refused(request: HttpRequest, file: DigitalFile, message: str) -> HttpResponse:
