@@ -1,9 +1,10 @@
 """Fetching OAI-PMH pages over HTTP, patiently.
 
 Repositories are other libraries' servers: they restart, time out and ask harvesters to slow
-down. A page is retried on connection errors and 5xx answers with exponential backoff; a 503
-with ``Retry-After`` (seconds or an HTTP date) waits as long as the repository asks, up to
-``max_wait``. Client errors (4xx) are not retried: asking again will not help.
+down. A page is retried on connection errors, 5xx answers and ``429 Too Many Requests`` with
+exponential backoff; a 503 or 429 with ``Retry-After`` (seconds or an HTTP date) waits as long as
+the repository asks, up to ``max_wait``. Other client errors (4xx) are not retried: asking again
+will not help.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from email.utils import parsedate_to_datetime
 
 USER_AGENT = "Kitobxon-harvester/1 (+https://github.com/kitobxon)"
 MAX_PAGE_BYTES = 64 << 20
+TOO_MANY_REQUESTS = 429
 
 
 class FetchError(Exception):
@@ -53,7 +55,7 @@ class Fetcher:
                     raise FetchError(f"{url}: the page is larger than {MAX_PAGE_BYTES} bytes")
                 return body
             except urllib.error.HTTPError as error:
-                if error.code < 500:
+                if error.code < 500 and error.code != TOO_MANY_REQUESTS:
                     raise FetchError(f"{url}: HTTP {error.code} {error.reason}") from error
                 problem = f"HTTP {error.code} {error.reason}"
                 asked = retry_after(error.headers.get("Retry-After"))

@@ -181,6 +181,81 @@ def test_the_get_record_sample_in_utf8_is_read_with_its_characters(
     assert [c.agent.name for c in record.contributions.select_related("agent")] == ["某人"]
 
 
+def test_the_get_record_sample_is_imported(db: None, samples: Repository) -> None:
+    report = harvest(samples.url("/GetRecord.xml/oai"), fetcher=fast())
+
+    assert report.completed and report.errors == [] and report.harvested == 1
+    record = Record.objects.get()
+    assert (record.control_number, record.title) == ("oai:test.example.com:1996652", "Sample Title")
+
+
+@pytest.mark.parametrize(
+    "sample", ["cannotDisseminateFormat", "noSetHierarchy", "idDoesNotExist", "badResumptionToken"]
+)
+def test_the_sample_errors_fail_the_harvest_and_say_which(
+    db: None, samples: Repository, sample: str
+) -> None:
+    report = harvest(samples.url(f"/{sample}.xml/oai"), fetcher=fast())
+
+    assert not report.completed and report.records == 0
+    (error,) = report.errors
+    assert error.startswith(f"page 1: the repository answered {sample}")
+    assert Record.objects.count() == 0
+
+
+def test_a_bad_resumption_token_midway_keeps_the_first_page_and_the_run_is_partial(
+    db: None, samples: Repository, repository: Callable[..., Repository]
+) -> None:
+    first = dc_page([("oai:x:1", "Boburnoma")]).replace(
+        b"</ListRecords>", b"<resumptionToken>gone</resumptionToken></ListRecords>"
+    )
+    bad = (SAMPLES / "badResumptionToken.xml").read_bytes()
+    server = repository(lambda params: (200, {}, bad if "resumptionToken" in params else first))
+    source = services.source_for(server.url(), "oai_dc", "", by=None)
+
+    run, report = services.run_source(source, by=None, fetcher=fast())
+
+    assert run.status == RunStatus.PARTIAL and "badResumptionToken" in run.errors
+    assert report.harvested == 1 and Record.objects.get().title == "Boburnoma"
+    assert server.requests[1]["resumptionToken"] == "gone"
+
+
+MARC_PAGE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/">
+<responseDate>2024-05-01T10:00:00Z</responseDate><request verb="ListRecords">http://x/oai</request>
+<ListRecords><record><header><identifier>oai:x:record:7</identifier>
+<datestamp>2024-04-01T00:00:00Z</datestamp><setSpec>collection:mumtoz</setSpec></header>
+<metadata><record xmlns="http://www.loc.gov/MARC21/slim">
+<leader>00000nam a2200000 i 4500</leader>
+<controlfield tag="008">240401s1483    uz            000 0 uzb d</controlfield>
+<datafield tag="100" ind1="1" ind2=" "><subfield code="a">Navoiy, Alisher</subfield></datafield>
+<datafield tag="245" ind1="1" ind2="0"><subfield code="a">Xamsa</subfield></datafield>
+<datafield tag="264" ind1=" " ind2="1"><subfield code="c">1483</subfield></datafield>
+</record></metadata></record></ListRecords></OAI-PMH>"""
+
+
+def test_a_marc21_harvest_of_one_set_from_the_command(
+    db: None, repository: Callable[..., Repository]
+) -> None:
+    server = repository(lambda params: (200, {}, MARC_PAGE))
+    out = io.StringIO()
+
+    call_command(
+        "harvest", server.url(), "--prefix", "marc21", "--set", "collection:mumtoz", stdout=out
+    )
+
+    (asked,) = [r for r in server.requests if r["verb"] == "ListRecords"]
+    assert (asked["metadataPrefix"], asked["set"]) == ("marc21", "collection:mumtoz")
+    record = Record.objects.get()
+    assert (record.control_number, record.title, record.year) == ("oai:x:record:7", "Xamsa", 1483)
+    assert [c.agent.name for c in record.contributions.select_related("agent")] == [
+        "Navoiy, Alisher"
+    ]
+    source = HarvestSource.objects.get()
+    assert (source.metadata_prefix, source.set_spec) == ("marc21", "collection:mumtoz")
+    assert "1 harvested" in out.getvalue()
+
+
 # --- De-duplication, deletions, incremental harvests ----------------------------------------
 
 
@@ -274,6 +349,21 @@ def test_a_503_with_retry_after_is_waited_for_then_the_harvest_goes_on(
     assert time.monotonic() - started >= 1.0  # waited as asked, not the 30 s backoff
     assert report.completed and report.harvested == 1
     assert (report.requests, report.retries) == (2, 1)
+
+
+def test_a_429_with_retry_after_is_waited_for_like_a_503(
+    repository: Callable[..., Repository],
+) -> None:
+    answers = [(429, {"Retry-After": "7"}, b"slow down"), (429, {}, b"slow down")]
+    server = repository(
+        lambda params: answers.pop(0) if answers else (200, {}, dc_page([("oai:x:9", "Boburnoma")]))
+    )
+    waits: list[float] = []
+    fetcher = Fetcher(timeout=5, attempts=4, backoff=0.5, sleep=waits.append)
+
+    assert b"Boburnoma" in fetcher.get(server.url(), {"verb": "ListRecords"})
+    assert waits == [7.0, 1.0]  # as asked, then the backoff of the second attempt
+    assert len(server.requests) == 3
 
 
 def test_server_errors_are_retried_with_backoff_then_given_up(
