@@ -7,6 +7,7 @@ point at docs.oasis-open.org, so the tests copy them with local locations.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,9 @@ from kitobxon.catalogue.data import ContributorData, IdentifierData, SubjectData
 from kitobxon.catalogue.models import Record, RecordStatus
 from kitobxon.catalogue.tests.factories import make_record
 from kitobxon.protocols.sru import client
+from kitobxon.protocols.tests.test_harvest import Repository, repository
+
+__all__ = ["repository"]  # the local HTTP server fixture, shared with the harvester's tests
 from kitobxon.search import indexing
 
 XSD = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "sru-xsd"
@@ -401,6 +405,42 @@ def test_copy_cataloguing_imports_once_and_then_updates(live_server, librarian) 
     second = client.import_found(found[0], by=librarian)
     assert not second.created and second.record_id == imported.pk
     assert Record.objects.count() == 1
+
+
+def test_copy_cataloguing_creates_a_new_record_through_the_page(
+    librarian, repository: Callable[..., Repository]
+) -> None:
+    """Another library's SRU server: our own /sru's answer for a record, served by a local
+    server after the record is gone here, so the page finds nothing to match and creates."""
+    original = make_record(
+        title="Kecha va kunduz",
+        subtitle="",
+        work_key="kecha-va-kunduz",
+        year=1936,
+        identifiers=[IdentifierData("isbn", "978-9943-01-234-8")],
+    )
+    indexing.drain()
+    query = 'dc.title = "kecha va kunduz"'
+    params = {"query": query, "recordSchema": "marcxml", "maximumRecords": "20"}
+    answer = Client().get("/sru", params).content
+    Record.objects.filter(pk=original.pk).delete()
+    other = repository(lambda asked: (200, {}, answer))
+    browser = Client()
+    browser.force_login(librarian)
+
+    done = browser.post(
+        "/cataloguing/copy/",
+        {"target": other.url("/sru"), "query": query, "position": "1"},
+        follow=True,
+    )
+
+    imported = Record.objects.get()
+    assert imported.pk != original.pk
+    assert (imported.title, imported.year) == ("Kecha va kunduz", 1936)
+    assert done.redirect_chain == [(imported.get_absolute_url(), 302)]
+    assert "The record is imported." in done.content.decode()
+    assert other.requests[0]["query"] == query
+    assert other.requests[0]["operation"] == "searchRetrieve"
 
 
 def test_copy_cataloguing_is_for_librarians_only(patron_client: Client) -> None:

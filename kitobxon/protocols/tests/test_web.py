@@ -78,6 +78,24 @@ def test_the_record_page_carries_coins_unapi_and_alternates(client: Client) -> N
     assert ld is not None and json.loads(ld.group(1))["@context"]
 
 
+def test_the_record_page_dublin_core_alternate_leads_to_the_record_in_dublin_core(
+    client: Client,
+) -> None:
+    record = make_record()
+    page = etree.HTML(client.get(record.get_absolute_url()).content)
+    (link,) = page.xpath("//head/link[@rel='alternate'][@title='Dublin Core']")
+    assert link.get("type") == "application/xml"
+    response = client.get(link.get("href"))
+    assert response.status_code == 200
+    collection = etree.fromstring(response.content)
+    names = {"dc": "http://purl.org/dc/elements/1.1/"}
+    assert collection.tag == "collection"
+    (dc,) = collection
+    assert dc.tag == "{http://www.openarchives.org/OAI/2.0/oai_dc/}dc"
+    assert dc.xpath("dc:title/text()", namespaces=names) == ["Oʻtkan kunlar : roman"]
+    assert dc.xpath("dc:creator/text()", namespaces=names) == ["Qodiriy, Abdulla"]
+
+
 def test_unapi_lists_formats_and_sends_a_record_in_one(client: Client) -> None:
     record = make_record()
     formats = etree.fromstring(client.get("/unapi").content)
