@@ -15,7 +15,7 @@ from ninja import Router, Schema, Status
 
 from kitobxon.accounts.api import AUTH
 from kitobxon.digital import errors, queries
-from kitobxon.digital.services import downloads
+from kitobxon.digital.services import access, downloads
 from kitobxon.digital.views.downloads import attachment
 
 router = Router(tags=["digital"])
@@ -48,7 +48,8 @@ def download(request: HttpRequest, file_id: int) -> Any:
     user = request.auth  # type: ignore[attr-defined]
     file = queries.access_file(user, file_id)
     try:
-        copy = downloads.download(file, user, decision=queries.opening(request, file, user))
+        decision = access.decide(request, file, purpose="download", user=user, record=False)
+        copy = downloads.download(file, user, decision=decision)
     except errors.DigitalError as refusal:
         return Status(409, {"detail": refusal.message, "code": type(refusal).__name__})
     if copy.path is None:

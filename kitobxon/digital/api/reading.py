@@ -22,7 +22,7 @@ from kitobxon.accounts.models import User
 from kitobxon.catalogue.api import READ_AUTH
 from kitobxon.digital import errors, queries
 from kitobxon.digital.models import DigitalFile, PageText
-from kitobxon.digital.services import reading
+from kitobxon.digital.services import access, reading
 from kitobxon.search import analysis
 from kitobxon.search.analysis import QueryToken
 from kitobxon.search.highlight import snippet
@@ -65,9 +65,10 @@ def _caller(request: HttpRequest) -> User | AnonymousUser:
 
 def _openable(request: HttpRequest, file_id: int) -> DigitalFile:
     file = queries.access_file(_caller(request), file_id)
-    decision = queries.opening(request, file, _caller(request))
-    if not decision.allowed:
-        raise HttpError(403, decision.message)
+    try:
+        access.decide(request, file, user=_caller(request))
+    except errors.AccessDenied as refused:
+        raise HttpError(403, refused.message) from refused
     return file
 
 

@@ -1,11 +1,20 @@
-"""Opening a file: decide, record the grant in the ledger, hand out a signed link.
+"""The one door to a file's bytes and text: decide, record the grant, hand out a signed link.
 
-Library rule: a file's bytes are reached only through a signed link, and a link is issued only
-after ``policy.decide`` (through ``queries.opening``) said yes for this reader, here and now.
-The grant is a ledger entry (``access.granted`` on ``file:<id>``, the reader pseudonymous) once
-per reader, file, purpose and day: the decision is made on every call, but a reader who turns
-pages all day is one entry, not thousands. Readers who are not signed in are not recorded; the
-file's open policy is already in the ledger (``services.files`` records it).
+Library rule: a file's bytes (and its text, through search inside it) are reached only after
+``decide`` said yes for this reader, here and now, through ``policy.decide`` (``queries.opening``).
+Every place that hands out a link, bytes or a document's text calls it: the reader page and the
+open API (``open_file``), the byte server on every request, search inside a document and the
+reading position, and downloads.
+
+Grants are ledger entries (``access.granted`` on ``file:<id>``, ``{"reason", "purpose"}``, the
+reader as their per-subject pseudonym) **once per reader, file, purpose and day**: the decision
+is made on every call, but a reader who turns pages all day is one entry, not thousands, and a
+link issued before midnight and used after it is recorded on both days. Readers who are not
+signed in are not recorded (the file's open policy is already in the ledger). Refusals are not
+written to the ledger: a public, permanent log of who was turned away from which book would say
+more about readers than the library needs to prove, and would grow with every retry. A
+download's entry is its ``watermark.issued`` (``services.downloads``), so ``decide`` does not
+record one for it. Thumbnails follow the file's decision but are not grants (``may_see_thumbnail``).
 """
 
 from __future__ import annotations
@@ -17,7 +26,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from kitobxon.digital import errors, links, queries
+from kitobxon.digital import errors, links, policy, queries
 from kitobxon.digital.models import DigitalFile
 from kitobxon.ledger import services as ledger
 
@@ -25,24 +34,47 @@ from kitobxon.ledger import services as ledger
 GRANT_KEY_SECONDS = 26 * 60 * 60
 
 
-def open_file(request: HttpRequest, file: DigitalFile, *, purpose: str = "view") -> str:
-    """The signed URL of ``file``'s bytes for the request's reader, or a refusal saying why.
+def decide(
+    request: HttpRequest,
+    file: DigitalFile,
+    *,
+    purpose: str = "view",
+    user: Any = None,
+    record: bool = True,
+) -> policy.Decision:
+    """Whether the request's reader (or ``user``, e.g. an API token's) may have ``file`` now.
 
-    ``purpose`` is "view" (read or play in the browser) or "download" (saved as a file; only
-    when the decision allows downloads). Refuses with ``AccessDenied`` carrying the decision's
-    sentence ("Borrow this title to read it.") or ``NotDownloadable``.
+    Refuses with ``AccessDenied`` carrying the decision's sentence ("Borrow this title to read
+    it.") or ``NotDownloadable``; a yes is recorded (``record``) once per reader, file, purpose
+    and day.
     """
     if purpose not in links.PURPOSES:
         raise ValueError(purpose)
-    decision = queries.opening(request, file)
+    reader = request.user if user is None else user
+    decision = queries.opening(request, file, reader)
     if not decision.allowed:
         raise errors.AccessDenied(decision.message)
     if purpose == "download" and not decision.download:
         raise errors.NotDownloadable()
-    reader = request.user
-    if getattr(reader, "is_authenticated", False):
+    if record and getattr(reader, "is_authenticated", False):
         _record_grant(file, reader, purpose=purpose, reason=decision.reason)
-    return links.signed_url(file, reader, purpose)
+    return decision
+
+
+def open_file(request: HttpRequest, file: DigitalFile, *, purpose: str = "view") -> str:
+    """The signed URL of ``file``'s bytes for the request's reader, or a refusal saying why.
+
+    ``purpose`` is "view" (read or play in the browser) or "download" (saved as a file; only
+    when the decision allows downloads).
+    """
+    decide(request, file, purpose=purpose)
+    return links.signed_url(file, request.user, purpose)
+
+
+def may_see_thumbnail(request: HttpRequest, file: DigitalFile) -> bool:
+    """A thumbnail (a first page can say as much as the file) follows the file's decision; it
+    is not recorded, since every visit to a record page with a cover would be a grant."""
+    return bool(file.thumbnail) and queries.opening(request, file).allowed
 
 
 def grant_key(file: DigitalFile, reader: Any, purpose: str) -> str:

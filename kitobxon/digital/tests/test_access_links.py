@@ -130,6 +130,54 @@ def test_a_refused_opening_records_nothing(patron: User) -> None:
     assert grants(file) == []
 
 
+def test_a_link_used_on_a_new_day_records_that_day_s_grant(
+    patron: User, patron_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file = factories.attach(access=Access.REGISTERED)
+    url = opening(patron, file)
+    assert patron_client.get(url).status_code == 200
+    assert len(grants(file)) == 1  # the opening's, not again for its bytes
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: tomorrow)
+    for _request in range(2):
+        assert patron_client.get(url, HTTP_RANGE="bytes=0-99").status_code == 206
+    assert [e["data"] for e in grants(file)] == [
+        {"reason": "registered", "purpose": "view"},
+        {"reason": "registered", "purpose": "view"},
+    ]
+
+
+def test_a_download_link_s_bytes_add_no_grant_to_the_one_recorded_when_issued(
+    patron: User, patron_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file = factories.attach(access=Access.REGISTERED, downloadable=True)
+    url = opening(patron, file, "download")
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: tomorrow)
+    assert patron_client.get(url).status_code == 200
+    assert [e["data"]["purpose"] for e in grants(file)] == ["download"]
+
+
+def test_search_inside_a_document_is_a_grant_recorded_once_a_day(
+    patron: User, patron_client: Client
+) -> None:
+    file = factories.attach(access=Access.REGISTERED)
+    for _search in range(2):
+        response = patron_client.get(f"/api/digital/files/{file.pk}/search?q=sahifa")
+        assert response.status_code == 200
+    assert [e["data"] for e in grants(file)] == [{"reason": "registered", "purpose": "view"}]
+
+
+def test_a_refused_search_inside_a_document_records_nothing(
+    patron: User, patron_client: Client
+) -> None:
+    file = factories.attach(access=Access.LICENSED)
+    response = patron_client.get(f"/api/digital/files/{file.pk}/search?q=sahifa")
+    assert response.status_code == 403
+    assert response.json()["detail"] == "Borrow this title to read it."
+    assert not Entry.objects.filter(subject=file.subject, reader__gt="").exists()
+
+
 # --- the link ---------------------------------------------------------------------------------
 
 

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from kitobxon.digital import errors, queries
-from kitobxon.digital.services import downloads
+from kitobxon.digital.services import access, downloads
 
 FINGERPRINT = re.compile(r"[0-9a-f]{8,32}")
 
@@ -38,7 +38,8 @@ def download(request: HttpRequest, file_id: int) -> HttpResponseBase:
         messages.info(request, _("Sign in to download this file."))
         return HttpResponseRedirect(f"{reverse('accounts:login')}?{urlencode({'next': back})}")
     try:
-        copy = downloads.download(file, request.user, decision=queries.opening(request, file))
+        decision = access.decide(request, file, purpose="download", record=False)
+        copy = downloads.download(file, request.user, decision=decision)
     except errors.DigitalError as refusal:
         messages.error(request, refusal.message)
         return HttpResponseRedirect(back)

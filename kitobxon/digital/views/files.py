@@ -2,9 +2,10 @@
 
 Each request is checked afresh, in this order: the link is genuine, fresh and the reader's own
 (else 410 for an expired link, 403 for any other); the file is visible to the reader (else 404);
-``queries.opening`` says yes now (else 403 with the reason), and a download link still allows a
-download. A digital loan that ended, an embargo set or a policy changed after the link was issued
-therefore stops the bytes at the next request. ``delivery`` then sends them.
+``services.access.decide`` says yes now (else 403 with the reason; a view is recorded once per
+reader, file and day), and a download link still allows a download. A digital loan that ended,
+an embargo set or a policy changed after the link was issued therefore stops the bytes at the
+next request. ``delivery`` then sends them.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 from kitobxon.accounts import services as account_services
 from kitobxon.catalogue.models import Record
 from kitobxon.digital import delivery, errors, links, queries
+from kitobxon.digital.services import access
 
 # A refusal is usually seen by a reader who followed an old link, so it is a page of the site.
 # Its words are passed in through gettext (makemessages does not read templates in strings).
@@ -61,11 +63,11 @@ def file_bytes(request: HttpRequest, token: str, name: str) -> HttpResponseBase:
     except errors.AccessDenied as denied:
         return refusal(request, denied.message, status=403)
     file = queries.access_file(request.user, link.file_id)
-    decision = queries.opening(request, file)
-    if not decision.allowed:
-        return refusal(request, decision.message, status=403)
-    if link.purpose == "download" and not decision.download:
-        return refusal(request, errors.NotDownloadable().message, status=403)
+    # A download link was recorded when it was issued (its grant, or its watermark).
+    try:
+        access.decide(request, file, purpose=link.purpose, record=link.purpose == "view")
+    except errors.DigitalError as refused:
+        return refusal(request, refused.message, status=403)
     return delivery.serve(request, file, attachment=link.purpose == "download")
 
 
@@ -74,7 +76,7 @@ def thumbnail(request: HttpRequest, file_id: int) -> HttpResponseBase:
     """A file's thumbnail (first PDF page, EPUB cover, image), only to readers who may open it:
     a first page can say as much as the file."""
     file = queries.access_file(request.user, file_id)
-    if not file.thumbnail or not queries.opening(request, file).allowed:
+    if not access.may_see_thumbnail(request, file):
         raise Http404
     response = FileResponse(default_storage.open(file.thumbnail, "rb"), content_type="image/jpeg")
     response["Cache-Control"] = "private, max-age=3600"
