@@ -75,3 +75,12 @@ class LicenceInUse(DigitalError):
     default_message = _(
         "Readers are borrowing this title; remove the licence when their loans have ended."
     )
+
+
+class MarkedCopyOnly(DigitalError):
+    """A download that must be a copy marked for its reader (``services.downloads``), not the
+    original's bytes through a link."""
+
+    default_message = _(
+        "This file is downloaded as a copy marked for you: use Download on its record page."
+    )

@@ -30,6 +30,11 @@ from kitobxon.digital import errors, links, policy, queries
 from kitobxon.digital.models import DigitalFile
 from kitobxon.ledger import services as ledger
 
+#: Decisions under which a download link gives the original bytes: an open-access file is
+#: anyone's to keep, and librarians manage the originals. Any other download is a copy marked
+#: for its reader, counted against the daily limit (``services.downloads``).
+ORIGINAL_DOWNLOADS = frozenset({"open", "librarian"})
+
 #: A day and a little more: the key names the day, so it need not outlive it by much.
 GRANT_KEY_SECONDS = 26 * 60 * 60
 
@@ -65,9 +70,15 @@ def open_file(request: HttpRequest, file: DigitalFile, *, purpose: str = "view")
     """The signed URL of ``file``'s bytes for the request's reader, or a refusal saying why.
 
     ``purpose`` is "view" (read or play in the browser) or "download" (saved as a file; only
-    when the decision allows downloads).
+    when the decision allows downloads, and only for open-access files and librarians: other
+    readers download a marked copy, ``MarkedCopyOnly``).
     """
-    decide(request, file, purpose=purpose)
+    decision = decide(request, file, purpose=purpose, record=False)
+    if purpose == "download" and decision.reason not in ORIGINAL_DOWNLOADS:
+        # Everyone else's download is a marked copy within the daily limit (downloads.download).
+        raise errors.MarkedCopyOnly()
+    if getattr(request.user, "is_authenticated", False):
+        _record_grant(file, request.user, purpose=purpose, reason=decision.reason)
     return links.signed_url(file, request.user, purpose)
 
 

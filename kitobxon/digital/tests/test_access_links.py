@@ -97,10 +97,24 @@ def test_a_download_link_needs_a_downloadable_file(patron: User) -> None:
     assert opening(patron, file, "view")
 
 
+def test_a_reader_s_download_of_a_file_not_open_to_all_is_a_marked_copy_not_a_link(
+    patron: User, librarian: User
+) -> None:
+    file = factories.attach(access=Access.REGISTERED, downloadable=True)
+    with pytest.raises(errors.MarkedCopyOnly):
+        opening(patron, file, "download")
+    assert grants(file) == []  # nothing was handed out
+    assert opening(patron, file, "view")  # reading online is still theirs
+    assert opening(librarian, file, "download")  # librarians manage the originals
+    response = client_for(patron).post(f"/api/digital/files/{file.pk}/open?purpose=download")
+    assert response.status_code == 403
+    assert response.json()["detail"] == errors.MarkedCopyOnly().message
+
+
 def test_the_grant_is_recorded_once_per_reader_file_purpose_and_day(
     patron: User, make_user: Callable[..., User], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    file = factories.attach(access=Access.REGISTERED, downloadable=True)
+    file = factories.attach(access=Access.OPEN, downloadable=True)
     for _time in range(3):
         opening(patron, file)
     opening(patron, file, "download")
@@ -108,9 +122,9 @@ def test_the_grant_is_recorded_once_per_reader_file_purpose_and_day(
     opening(other, file)
     entries = grants(file)
     assert [e["data"] for e in entries] == [
-        {"reason": "registered", "purpose": "view"},
-        {"reason": "registered", "purpose": "download"},
-        {"reason": "registered", "purpose": "view"},
+        {"reason": "open", "purpose": "view"},
+        {"reason": "open", "purpose": "download"},
+        {"reason": "open", "purpose": "view"},
     ]
     assert [e["reader"] for e in entries] == [
         pseudonym(patron, file.subject),
@@ -150,7 +164,7 @@ def test_a_link_used_on_a_new_day_records_that_day_s_grant(
 def test_a_download_link_s_bytes_add_no_grant_to_the_one_recorded_when_issued(
     patron: User, patron_client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    file = factories.attach(access=Access.REGISTERED, downloadable=True)
+    file = factories.attach(access=Access.OPEN, downloadable=True)
     url = opening(patron, file, "download")
     tomorrow = timezone.localdate() + timedelta(days=1)
     monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: tomorrow)
@@ -249,7 +263,7 @@ def test_a_policy_changed_after_the_link_was_issued_stops_the_bytes(
 def test_a_download_link_stops_when_downloads_are_turned_off(
     patron: User, patron_client: Client, librarian: User
 ) -> None:
-    file = factories.attach(downloadable=True)
+    file = factories.attach(access=Access.OPEN, downloadable=True)
     url = opening(patron, file, "download")
     assert patron_client.get(url).status_code == 200
     file_services.change_file(file, by=librarian, downloadable=False)
