@@ -128,3 +128,50 @@ def test_a_record_page_and_the_cataloguing_form_fit_the_screen(
     page.wait_for_url("**" + record.get_absolute_url())
     assert "2-nashr" in page.locator("main").inner_text()
     page.context.close()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_a_librarian_makes_a_faculty_and_files_a_record_in_it_from_the_keyboard(
+    browser: Any, live_server: Any, viewport: dict[str, int], make_user: Any
+) -> None:
+    from kitobxon.accounts.models import Role
+    from kitobxon.catalogue.models import Collection
+    from kitobxon.catalogue.tests.factories import make_record
+
+    record = make_record(title="Filologiya fakulteti dissertatsiyasi")
+    librarian = make_user(Role.LIBRARIAN, password="kutubxona-2026")
+    page = _page(browser, viewport)
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label(_t("uz", "E-mail or library card number")).fill(librarian.email)
+    page.get_by_label(_t("uz", "Password")).fill("kutubxona-2026")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/accounts/profile/")
+
+    page.goto(live_server.url + "/cataloguing/collections/new/")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.get_by_label(_t("uz", "Code"), exact=True).focus()
+    page.keyboard.type("filologiya")
+    page.keyboard.press("Tab")  # to the kind
+    page.get_by_label(_t("uz", "Kind"), exact=True).select_option("faculty")
+    page.get_by_label(_t("uz", "Name"), exact=True).fill("Filologiya fakulteti")
+    page.get_by_label(_t("uz", "Name"), exact=True).press("Enter")
+    page.wait_for_url("**/cataloguing/collections/")
+    faculty = Collection.objects.get(code="filologiya")
+    assert faculty.kind == Collection.Kind.FACULTY
+    assert "Filologiya fakulteti" in page.locator("main table").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    page.goto(live_server.url + f"/cataloguing/records/{record.pk}/edit/")
+    box = page.get_by_label("Filologiya fakulteti")
+    box.focus()
+    page.keyboard.press("Space")
+    assert box.is_checked()
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**" + record.get_absolute_url())
+    assert "Filologiya fakulteti" in page.locator("main").inner_text()
+    assert list(record.collections.values_list("code", flat=True)) == ["filologiya"]
+
+    page.goto(live_server.url + "/records/?collection=filologiya")
+    assert "Filologiya fakulteti dissertatsiyasi" in page.locator("main").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.context.close()
