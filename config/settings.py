@@ -236,6 +236,15 @@ DIGITAL_OCR_LANGUAGES = os.environ.get("KITOBXON_OCR_LANGUAGES", "uzb+uzb_cyrl+r
 # Where the files live: the local DATA_DIR/files (default) or an S3-compatible store
 # (KITOBXON_STORAGE=s3 with KITOBXON_S3_BUCKET, KITOBXON_S3_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...).
 
+# --- Requests to other servers --------------------------------------------------------------
+# Harvest sources and copy-cataloguing servers are fetched only from public internet addresses
+# (kitobxon/core/outbound.py). An intranet repository is allowed by host name, IP address or
+# CIDR range ("repo.campus.uz, 10.20.0.0/16"); KITOBXON_OUTBOUND_ALLOW_PRIVATE=1 allows every one.
+OUTBOUND_ALLOW = [
+    a.strip() for a in os.environ.get("KITOBXON_OUTBOUND_ALLOW", "").split(",") if a.strip()
+]
+OUTBOUND_ALLOW_PRIVATE = _env_flag("KITOBXON_OUTBOUND_ALLOW_PRIVATE")
+
 # --- Accounts and security -------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 CARD_NUMBER_PREFIX = os.environ.get("KITOBXON_CARD_PREFIX", "29")

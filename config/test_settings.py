@@ -25,6 +25,10 @@ HUEY = {**HUEY, "immediate": True}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 API_THROTTLE_ANONYMOUS = API_THROTTLE_USER = "100000/m"
 
+# The tests' HTTP servers (harvested repositories, SRU servers, live_server) listen on the
+# loopback; kitobxon/core/tests/test_outbound.py turns this off to see the refusals.
+OUTBOUND_ALLOW = ["127.0.0.0/8", "::1"]
+
 if DATABASES["default"]["ENGINE"] == "kitobxon.core.sqlite":
     # A file in the throw-away data directory rather than shared-cache memory: race tests run
     # real threads, and shared-cache SQLite fails ("table is locked") where a file in WAL mode
