@@ -32,6 +32,7 @@ KITOBXON = [sys.executable, "-m", "kitobxon.cli"]
 def library(folder: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KITOBXON_")}
     env.update({"KITOBXON_DATA_DIR": str(folder), "DJANGO_SETTINGS_MODULE": "config.settings"})
+    env["KITOBXON_OUTBOUND_ALLOW"] = "127.0.0.1"  # the other instance listens on the loopback
     subprocess.run([*KITOBXON, "migrate"], env=env, cwd=ROOT, check=True, capture_output=True)
     return env
 

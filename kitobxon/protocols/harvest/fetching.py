@@ -4,7 +4,8 @@ Repositories are other libraries' servers: they restart, time out and ask harves
 down. A page is retried on connection errors, 5xx answers and ``429 Too Many Requests`` with
 exponential backoff; a 503 or 429 with ``Retry-After`` (seconds or an HTTP date) waits as long as
 the repository asks, up to ``max_wait``. Other client errors (4xx) are not retried: asking again
-will not help.
+will not help, nor is an address the library refuses to reach (`kitobxon.core.outbound`: only
+public internet addresses unless settings allow others, redirects included).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+
+from kitobxon.core import outbound
 
 USER_AGENT = "Kitobxon-harvester/1 (+https://github.com/kitobxon)"
 MAX_PAGE_BYTES = 64 << 20
@@ -40,8 +43,6 @@ class Fetcher:
     retries: int = 0
 
     def get(self, base_url: str, params: Mapping[str, str]) -> bytes:
-        if not base_url.startswith(("http://", "https://")):
-            raise FetchError(f"{base_url}: not an http(s) URL")
         url = f"{base_url}?{urllib.parse.urlencode(params)}"
         problem = ""
         for attempt in range(self.attempts):
@@ -49,11 +50,13 @@ class Fetcher:
             request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})  # noqa: S310
             self.requests += 1
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                with outbound.open_url(request, timeout=self.timeout) as response:
                     body: bytes = response.read(MAX_PAGE_BYTES + 1)
                 if len(body) > MAX_PAGE_BYTES:
                     raise FetchError(f"{url}: the page is larger than {MAX_PAGE_BYTES} bytes")
                 return body
+            except outbound.OutboundRefused as refused:
+                raise FetchError(f"{url}: {refused.message}") from refused
             except urllib.error.HTTPError as error:
                 if error.code < 500 and error.code != TOO_MANY_REQUESTS:
                     raise FetchError(f"{url}: HTTP {error.code} {error.reason}") from error

@@ -1,15 +1,16 @@
 """Copy cataloguing: search a remote SRU server for MARCXML records and import one.
 
-The remote answer is read with the catalogue's own MARCXML reader (safe XML: no entities, no
-external DTDs) and saved through `catalogue.services.save_records`, which matches on 001+003,
-then ISBN, then the configured key, so importing the same record twice updates it.
+The server is reached through `kitobxon.core.outbound` (public internet addresses only, unless
+settings allow others). The remote answer is read with the catalogue's own MARCXML reader (safe
+XML: no entities, no external DTDs) and saved through `catalogue.services.save_records`, which
+matches on 001+003, then ISBN, then the configured key, so importing the same record twice
+updates it.
 """
 
 from __future__ import annotations
 
 import io
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 
 from lxml import etree
@@ -20,6 +21,7 @@ from kitobxon.catalogue.data import RecordData
 from kitobxon.catalogue.formats import xmlsafety
 from kitobxon.catalogue.formats.marc import read_marcxml
 from kitobxon.catalogue.services.records import Saved
+from kitobxon.core import outbound
 
 SRU_NAMESPACES = (
     "http://docs.oasis-open.org/ns/search-ws/sruResponse",
@@ -50,8 +52,6 @@ class Found:
 
 def search_remote(base_url: str, query: str, *, maximum: int = 10, start: int = 1) -> list[Found]:
     """Records matching ``query`` (CQL) on the SRU server at ``base_url``, as MARCXML."""
-    if urllib.parse.urlsplit(base_url).scheme not in ("http", "https"):
-        raise RemoteError("the address must start with http:// or https://")
     parameters = {
         "operation": "searchRetrieve",
         "version": "2.0",
@@ -64,8 +64,10 @@ def search_remote(base_url: str, query: str, *, maximum: int = 10, start: int = 
     separator = "&" if "?" in base_url else "?"
     url = base_url + separator + urllib.parse.urlencode(parameters)
     try:
-        with urllib.request.urlopen(url, timeout=TIMEOUT) as response:  # noqa: S310 (scheme checked)
+        with outbound.open_url(url, timeout=TIMEOUT) as response:
             body = response.read(MAX_RESPONSE + 1)
+    except outbound.OutboundRefused as refused:
+        raise RemoteError(refused.message) from refused
     except OSError as error:
         raise RemoteError(f"the server did not answer: {error}") from error
     if len(body) > MAX_RESPONSE:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -11,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from kitobxon.accounts.queries import is_librarian
 from kitobxon.catalogue.errors import CatalogueError
+from kitobxon.core import outbound
 from kitobxon.protocols.sru import client
 
 #: Saved targets: (label, SRU base URL). Settings may replace them with SRU_COPY_TARGETS.
@@ -33,7 +35,12 @@ def copy_cataloguing(request: HttpRequest) -> HttpResponse:
     query = source.get("query", "").strip()
     found: list[client.Found] = []
     error = ""
-    if base_url and query:
+    if base_url:
+        try:
+            outbound.validate_url(base_url)
+        except ValidationError as refused:
+            error = " ".join(refused.messages)
+    if base_url and query and not error:
         try:
             found = client.search_remote(base_url, query, maximum=20)
         except client.RemoteError as problem:

@@ -50,8 +50,13 @@ def dc_page(records: list[tuple[str, str | None]], date: str = "2024-05-01T10:00
 class Repository:
     """A local HTTP server: ``answer(params) -> (status, headers, body)``; requests are kept."""
 
-    def __init__(self, answer: Callable[[dict[str, str]], tuple[int, dict[str, str], bytes]]):
+    def __init__(
+        self,
+        answer: Callable[[dict[str, str]], tuple[int, dict[str, str], bytes]],
+        host: str = "127.0.0.1",
+    ):
         self.answer = answer
+        self.host = host
         self.requests: list[dict[str, str]] = []
         repository = self
 
@@ -73,12 +78,12 @@ class Repository:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer((host, 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
     def url(self, path: str = "/oai") -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+        return f"http://{self.host}:{self.server.server_address[1]}{path}"
 
     def close(self) -> None:
         self.server.shutdown()
@@ -89,8 +94,11 @@ class Repository:
 def repository() -> Iterator[Callable[..., Repository]]:
     started: list[Repository] = []
 
-    def start(answer: Callable[[dict[str, str]], tuple[int, dict[str, str], bytes]]) -> Repository:
-        started.append(Repository(answer))
+    def start(
+        answer: Callable[[dict[str, str]], tuple[int, dict[str, str], bytes]],
+        host: str = "127.0.0.1",
+    ) -> Repository:
+        started.append(Repository(answer, host))
         return started[-1]
 
     yield start

@@ -6,8 +6,10 @@ import json
 import sys
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from kitobxon.core import outbound
 from kitobxon.protocols.harvest import services
 from kitobxon.protocols.harvest.harvesting import HarvestReport
 from kitobxon.protocols.models import MetadataPrefix, RunStatus
@@ -31,8 +33,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         url: str = options["url"]
-        if not url.startswith(("http://", "https://")):
-            raise CommandError(f"{url}: not an http(s) URL")
+        try:
+            outbound.validate_url(url)  # before a source is created for it
+        except ValidationError as refused:
+            raise CommandError(f"{url}: {' '.join(refused.messages)}") from None
         source = services.source_for(url, options["prefix"], options["set_spec"], by=None)
         from_date = "" if options["full"] else options["from_date"]
         show_progress = sys.stderr.isatty() and not options["json"]
