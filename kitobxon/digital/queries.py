@@ -85,15 +85,20 @@ def cover_file(request: HttpRequest, record_id: int) -> DigitalFile | None:
     Its thumbnail is the record's cover; a thumbnail follows its file's policy (a first page
     can say as much as the file), so each viewer gets the cover they may see, or none.
     """
-    files = DigitalFile.objects.filter(record_id=record_id, caption_for__isnull=True).exclude(
-        thumbnail=""
-    )
-    if not policy.is_staff(request.user):
-        files = files.exclude(access=Access.LIBRARIANS)
-    for file in files.order_by("position", "id"):
-        if opening(request, file).allowed:
+    for file in files_for_request(request, record_id):
+        if file.thumbnail and opening(request, file).allowed:
             return file
     return None
+
+
+def files_for_request(request: HttpRequest, record_id: int) -> list[DigitalFile]:
+    """``files_of_visible_record`` for the request's viewer, read once per request: the record
+    page's cover and its digital panel both need the list."""
+    read: dict[int, list[DigitalFile]] = request.__dict__.setdefault("_digital_record_files", {})
+    if record_id not in read:
+        staff = policy.is_staff(request.user)
+        read[record_id] = files_of_visible_record(request.user, record_id, staff=staff)
+    return read[record_id]
 
 
 def active_loan(user: Any, record_id: int) -> DigitalLoan | None:

@@ -15,11 +15,19 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import override_settings
+from django.utils import translation
 
 from kitobxon.core import outbound
 from kitobxon.core.outbound import OutboundRefused, check_url, forbidden_kind, open_url
 
 NOTHING_ALLOWED = override_settings(OUTBOUND_ALLOW=[], OUTBOUND_ALLOW_PRIVATE=False)
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """The refusals are asserted in English (the site's default language is Uzbek)."""
+    with translation.override("en"):
+        yield
 
 
 class Server:

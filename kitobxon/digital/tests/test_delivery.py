@@ -189,7 +189,9 @@ def test_if_range_keeps_the_range_only_while_the_etag_matches(
 def test_a_download_link_sends_the_file_as_an_attachment(
     patron: User, patron_client: Client, video_bytes: bytes
 ) -> None:
-    file = factories.attach(data=video_bytes, name="film.webm", downloadable=True)
+    file = factories.attach(
+        data=video_bytes, name="film.webm", access=Access.OPEN, downloadable=True
+    )
     response = patron_client.get(link_for(patron, file, "download"))
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")

@@ -152,7 +152,7 @@ def test_a_range_goes_through_the_presigned_url(
 def test_a_download_link_presigns_an_attachment(
     bucket: str, film: bytes, patron: User, patron_client: Client
 ) -> None:
-    file = factories.attach(data=film, name="film.webm", downloadable=True)
+    file = factories.attach(data=film, name="film.webm", access=Access.OPEN, downloadable=True)
     location = patron_client.get(link_for(patron, file, "download"))["Location"]
     _status, headers, _body = fetch(location)
     assert headers["Content-Disposition"].startswith("attachment;")

@@ -29,7 +29,7 @@ class FileRow:
 def record_panel(request: HttpRequest, record: Record) -> SafeString | None:
     staff = policy.is_staff(request.user)
     # The catalogue has already let this viewer see the record, and with it its file list.
-    files = queries.files_of_visible_record(request.user, record.pk, staff=staff)
+    files = queries.files_for_request(request, record.pk)
     if not files and not staff:
         return None
     licence = None
