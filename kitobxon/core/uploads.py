@@ -52,6 +52,7 @@ class UploadLimitMiddleware:
             response: HttpResponse = JsonResponse({"detail": message}, status=413)
         else:
             response = render(request, "413.html", {"message": message}, status=413)
-        # The body was not read: the connection cannot carry another request.
-        response["Connection"] = "close"
+        # No "Connection: close" here: WSGI forbids hop-by-hop headers (wsgiref, under
+        # runserver and live_server, refuses the response) and gunicorn drops them, reading
+        # and discarding the unread body itself before the connection's next request.
         return response
