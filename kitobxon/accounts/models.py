@@ -126,6 +126,18 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def role(self) -> Role:
+        """Patron, librarian or administrator, read from the groups once per instance.
+
+        A request's user is asked many times (every access query); changing the groups
+        through this user (``set_role``, erasure) forgets it (``forget_role``)."""
+        known = self.__dict__.get("_role")
+        if known is not None and known[0] == self.is_superuser:
+            return known[1]
+        role = self._role_from_groups()
+        self.__dict__["_role"] = (self.is_superuser, role)
+        return role
+
+    def _role_from_groups(self) -> Role:
         if self.is_superuser:
             return Role.ADMIN
         names = {group.name for group in self.groups.all()}
@@ -134,6 +146,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         if Role.LIBRARIAN in names:
             return Role.LIBRARIAN
         return Role.PATRON
+
+    def forget_role(self) -> None:
+        """Forget the role and Django's permission caches on this instance."""
+        for name in ("_role", "_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+            self.__dict__.pop(name, None)
 
     @property
     def is_librarian(self) -> bool:

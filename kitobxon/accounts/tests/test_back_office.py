@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kitobxon.accounts import services
@@ -60,6 +62,28 @@ def test_roles_set_back_office_access_and_leave_an_audit_trail(patron: User, mak
         ).order_by("id")
     ]
     assert changes[-2:] == [["patron", "librarian"], ["librarian", "patron"]]
+
+
+@pytest.mark.django_db
+def test_a_user_s_role_is_read_once_and_follows_their_groups_on_the_same_instance(
+    patron: User, make_user
+) -> None:
+    admin = make_user(Role.ADMIN)
+    reader = User.objects.get(pk=patron.pk)
+    with CaptureQueriesContext(connection) as reads:
+        assert reader.role == Role.PATRON
+        assert not reader.is_librarian and not reader.is_librarian
+    assert len(reads.captured_queries) == 1  # the groups, once
+    assert not reader.has_perm("accounts.view_user")
+
+    services.set_role(reader, Role.LIBRARIAN, by=admin)  # the same instance, changed
+    assert reader.role == Role.LIBRARIAN and reader.is_librarian
+    assert reader.has_perm("accounts.view_user")  # Django's permission cache forgotten too
+    reader.groups.clear()  # as erasing the account does
+    assert reader.role == Role.PATRON
+    assert not reader.has_perm("accounts.view_user")
+    reader.is_superuser = True
+    assert reader.role == Role.ADMIN
 
 
 @pytest.mark.django_db
