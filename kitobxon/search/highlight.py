@@ -6,6 +6,7 @@ Each word of the shown text goes through the same analysis as the index, so `kit
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections.abc import Sequence
@@ -52,10 +53,6 @@ def _matches(word: str, terms: _Terms) -> bool:
     )
 
 
-def _spans(text: str, terms: _Terms) -> list[tuple[int, int]]:
-    return [m.span() for m in WORD.finditer(text) if _matches(m.group(), terms)]
-
-
 def _mark(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | None = None) -> str:
     end = len(text) if end is None else end
     out: list[str] = []
@@ -70,28 +67,63 @@ def _mark(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | No
     return "".join(out)
 
 
+class Marker:
+    """Marks one query's words in many texts: a results page's titles and snippets.
+
+    Whether a word matches is worked out once per distinct word of the page, not once per
+    occurrence (a page of twenty abstracts repeats most of its words).
+    """
+
+    __slots__ = ("_seen", "_terms")
+
+    def __init__(self, tokens: Sequence[QueryToken]) -> None:
+        self._terms = _terms(tokens)
+        self._seen: dict[str, bool] = {}
+
+    def _spans(self, text: str) -> list[tuple[int, int]]:
+        seen, terms = self._seen, self._terms
+        spans = []
+        for m in WORD.finditer(text):
+            word = m.group()
+            hit = seen.get(word)
+            if hit is None:
+                hit = seen[word] = _matches(word, terms)
+            if hit:
+                spans.append(m.span())
+        return spans
+
+    def highlight(self, text: str) -> str:
+        """The whole text, escaped, with the reader's words marked."""
+        return _mark(text, self._spans(text))
+
+    def snippet(self, text: str, width: int = SNIPPET_CHARS) -> str:
+        """The passage of about `width` characters holding the most matches, marked."""
+        spans = self._spans(text)
+        if len(text) <= width:
+            return _mark(text, spans)
+        best_start, best_count = 0, 0
+        ends = [b for _a, b in spans]
+        for i, (a, _b) in enumerate(spans):
+            count = bisect.bisect_right(ends, a + width, lo=i) - i  # spans are in order
+            if count > best_count:
+                best_start, best_count = a, count
+        start = max(0, best_start - width // 4)
+        start = _word_boundary(text, start)
+        end = min(len(text), start + width)
+        end = _word_boundary(text, end, forward=True)
+        prefix = "… " if start > 0 else ""
+        suffix = " …" if end < len(text) else ""
+        return prefix + _mark(text, spans, start, end) + suffix
+
+
 def highlight(text: str, tokens: Sequence[QueryToken]) -> str:
     """The whole text, escaped, with the reader's words marked."""
-    return _mark(text, _spans(text, _terms(tokens)))
+    return Marker(tokens).highlight(text)
 
 
 def snippet(text: str, tokens: Sequence[QueryToken], width: int = SNIPPET_CHARS) -> str:
     """The passage of about `width` characters holding the most matches, marked."""
-    spans = _spans(text, _terms(tokens))
-    if len(text) <= width:
-        return _mark(text, spans)
-    best_start, best_count = 0, 0
-    for i, (a, _b) in enumerate(spans):
-        count = sum(1 for a2, b2 in spans[i:] if b2 <= a + width)
-        if count > best_count:
-            best_start, best_count = a, count
-    start = max(0, best_start - width // 4)
-    start = _word_boundary(text, start)
-    end = min(len(text), start + width)
-    end = _word_boundary(text, end, forward=True)
-    prefix = "… " if start > 0 else ""
-    suffix = " …" if end < len(text) else ""
-    return prefix + _mark(text, spans, start, end) + suffix
+    return Marker(tokens).snippet(text, width)
 
 
 def _word_boundary(text: str, index: int, *, forward: bool = False) -> int:

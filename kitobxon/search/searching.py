@@ -15,7 +15,7 @@ from kitobxon.search import analysis, plan, query, registry, services
 from kitobxon.search.backends import get_backend
 from kitobxon.search.backends.base import SORTS, Hit, Results, SearchQuery
 from kitobxon.search.documents import FACETS, PUBLIC, split_key
-from kitobxon.search.highlight import highlight, snippet
+from kitobxon.search.highlight import Marker
 
 ALL_FACETS = (*FACETS[:2], "year", *FACETS[2:])
 FEW_RESULTS = 5
@@ -78,7 +78,8 @@ def search(request: SearchRequest) -> SearchResponse:
     if not results.total and text and request.count_zero and not any(request.filters.values()):
         services.count_zero_result(text)
     tokens = [t for t in analysis.analyse_query(query.plain_words(text)) if t.exact]
-    hits = [_hit(h, tokens, request.principals) for h in results.hits]
+    marker = Marker(tokens) if tokens else None
+    hits = [_hit(h, marker, tokens, request.principals) for h in results.hits]
     return SearchResponse(
         total=results.total,
         hits=hits,
@@ -123,18 +124,23 @@ def _search_query(
     )
 
 
-def _hit(hit: Hit, tokens: list[analysis.QueryToken], principals: frozenset[str]) -> dict[str, Any]:
+def _hit(
+    hit: Hit,
+    marker: Marker | None,
+    tokens: list[analysis.QueryToken],
+    principals: frozenset[str],
+) -> dict[str, Any]:
     display = dict(hit.display)
     kind, object_id = split_key(hit.key)
     display.update(key=hit.key, kind=kind, id=object_id, score=round(hit.score, 4))
-    if tokens:
-        display["title_html"] = highlight(str(display.get("title", "")), tokens)
+    if marker is not None:
+        display["title_html"] = marker.highlight(str(display.get("title", "")))
         abstract = str(display.get("abstract", ""))
-        display["snippet_html"] = snippet(abstract, tokens) if abstract else ""
+        display["snippet_html"] = marker.snippet(abstract) if abstract else ""
         if display.get("has_fulltext"):
             pages = get_backend().pages(hit.key, tokens, sorted(principals), 3)
             display["pages"] = [
-                {"number": p.number, "snippet_html": snippet(p.text, tokens)} for p in pages
+                {"number": p.number, "snippet_html": marker.snippet(p.text)} for p in pages
             ]
     return display
 
