@@ -1,7 +1,8 @@
 """How the catalogue appears in search: one `SearchDocument` per record.
 
-Registered from CatalogueConfig.ready(). Loading reads plain values in six queries per batch
-(records, names, subjects, identifiers, copies) so a rebuild of a million records stays fast.
+Registered from CatalogueConfig.ready(). Loading reads plain values in a few queries per batch
+(records, names, subjects, identifiers, copies, collections) so a rebuild of a million records
+stays fast.
 Availability comes from the copies: a record is "available" when a copy is on the shelf now.
 Apps above the catalogue add to a record's document without the catalogue importing them
 (``extend_documents``): the digital library adds its files' full text and "online".
@@ -10,14 +11,17 @@ Apps above the catalogue add to a record's document without the catalogue import
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 
 from kitobxon.catalogue.languages import language_name
 from kitobxon.catalogue.models import (
     Audience,
+    Collection,
     Contribution,
     Identifier,
     Item,
@@ -99,6 +103,13 @@ def load(ids: Sequence[str]) -> list[SearchDocument]:
         .values_list("record_id", "barcode", "call_number", "branch__name", "status")
     ):
         copies[record_id].append((barcode, call_number, branch, status))
+    groups: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for record_id, code, kind in (
+        Record.collections.through.objects.filter(record_id__in=found)
+        .order_by("collection__code")
+        .values_list("record_id", "collection__code", "collection__kind")
+    ):
+        groups[record_id][kind].append(code)
     record_url = _url_maker()
     documents = [
         document(
@@ -108,6 +119,7 @@ def load(ids: Sequence[str]) -> list[SearchDocument]:
             idents[row["id"]],
             copies[row["id"]],
             record_url,
+            groups[row["id"]],
         )
         for row in rows
     ]
@@ -125,6 +137,7 @@ def document(
     identifiers: list[str],
     copies: list[tuple[str, str, str, str]],
     record_url: Callable[[str], str] | None = None,
+    collections: dict[str, list[str]] | None = None,
 ) -> SearchDocument:
     languages = row["languages"] or []
     title = " ".join(
@@ -163,6 +176,8 @@ def document(
             "audience": [row["audience"]] if row["audience"] else [],
             "availability": availability,
             "branch": sorted({branch for _b, _c, branch, _s in copies}),
+            "faculty": list((collections or {}).get(Collection.Kind.FACULTY, [])),
+            "collection": list((collections or {}).get(Collection.Kind.COLLECTION, [])),
         },
         identifiers=list(dict.fromkeys(keys)),
         year=row["year"],
@@ -217,6 +232,23 @@ def _choice_label(choices: type[ResourceType] | type[Audience]) -> Any:
     return lambda value: str(labels.get(value, value))
 
 
+def collection_names(wanted: Mapping[str, Sequence[str]]) -> dict[str, dict[str, str]]:
+    """Names of faculties and collections by code, in the reader's language: one query for
+    every code a results page shows, whichever of the two facets it is in."""
+    codes = {code for values in wanted.values() for code in values}
+    if not codes:
+        return {}
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    names = {
+        c.code: c.name_in(language)
+        for c in Collection.objects.filter(code__in=codes).only("code", "name", "names")
+    }
+    return {
+        facet: {code: names[code] for code in values if code in names}
+        for facet, values in wanted.items()
+    }
+
+
 SOURCE = registry.Source(
     kind=KIND,
     load=load,
@@ -227,4 +259,5 @@ SOURCE = registry.Source(
         "audience": _choice_label(Audience),
         "lang": language_name,
     },
+    facet_names={"faculty": collection_names, "collection": collection_names},
 )

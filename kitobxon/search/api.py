@@ -13,7 +13,7 @@ from ninja import Query, Router
 from kitobxon.search import queries, searching
 from kitobxon.search.schemas import SearchOut, SearchParams, SuggestOut, hit_out
 from kitobxon.search.searching import ALL_FACETS, SearchRequest
-from kitobxon.search.views import label, notice_text
+from kitobxon.search.views import labels, notice_text
 
 router = Router(tags=["search"])
 
@@ -35,6 +35,7 @@ def search(request: HttpRequest, params: Query[SearchParams]) -> dict[str, Any]:
             principals=_principals(request),
         )
     )
+    named = labels({name: [v for v, _ in values] for name, values in response.facets.items()})
     return {
         "total": response.total,
         "page": response.page,
@@ -47,7 +48,7 @@ def search(request: HttpRequest, params: Query[SearchParams]) -> dict[str, Any]:
         "redirect": response.redirect,
         "hits": [hit_out(h) for h in response.hits],
         "facets": {
-            name: [{"value": v, "label": label(name, v), "count": c} for v, c in values]
+            name: [{"value": v, "label": named[name][v], "count": c} for v, c in values]
             for name, values in response.facets.items()
         },
     }

@@ -41,6 +41,8 @@ FACETS: tuple[str, ...] = (
     "availability",
     "access",
     "branch",
+    "faculty",
+    "collection",
 )
 
 #: The year facet is counted in these ranges: (label, first year, last year); None is open.

@@ -33,7 +33,7 @@ FIELD_TARGETS: dict[str, tuple[str, ...]] = {
     "publisher": ("other",),
 }
 #: A reader's field name → the keyword filter it restricts.
-KEYWORD_FIELDS = {"lang": "lang", "type": "type"}
+KEYWORD_FIELDS = {"lang": "lang", "type": "type", "faculty": "faculty", "collection": "collection"}
 PHRASE_BOOST = 2.5
 STRICT_BOOST = 8.0
 

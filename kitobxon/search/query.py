@@ -19,6 +19,7 @@ from typing import TypeAlias
 
 FIELDS: tuple[str, ...] = (
     "title", "author", "subject", "isbn", "issn", "year", "lang", "type", "series", "publisher",
+    "faculty", "collection",
 )  # fmt: skip
 #: What a reader may type before the colon (casefolded) → canonical field name.
 ALIASES: dict[str, str] = {name: name for name in FIELDS} | {
@@ -30,6 +31,8 @@ ALIASES: dict[str, str] = {name: name for name in FIELDS} | {
     "tur": "type", "тип": "type", "тур": "type",
     "seriya": "series", "серия": "series",
     "nashriyot": "publisher", "издательство": "publisher", "нашриёт": "publisher",
+    "fakultet": "faculty", "факультет": "faculty",
+    "kolleksiya": "collection", "коллекция": "collection",
 }  # fmt: skip
 
 OPEN_QUOTES = '"«„“”'

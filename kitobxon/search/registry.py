@@ -19,6 +19,11 @@ from django.utils.safestring import SafeString
 
 from kitobxon.search.documents import SearchDocument
 
+#: Names many values of facets at once, ``{facet: values} → {facet: {value: name}}``: for values
+#: stored in the database (faculties by code), read in one query per page, not one per value.
+#: A value it does not know is left out and shown as it is.
+FacetNames = Callable[[Mapping[str, Sequence[str]]], Mapping[str, Mapping[str, str]]]
+
 
 @dataclass(frozen=True, slots=True)
 class Source:
@@ -29,6 +34,8 @@ class Source:
     url: Callable[[str], str]
     #: Reader-facing names of facet values this source fills (e.g. "book" → "Kitob").
     facet_labels: dict[str, Callable[[str], str]] = field(default_factory=dict)
+    #: Facets whose values are named in bulk; facets sharing one function are read together.
+    facet_names: dict[str, FacetNames] = field(default_factory=dict)
 
 
 _sources: dict[str, Source] = {}
@@ -56,8 +63,40 @@ def register_facet_labels(facet: str, label: Callable[[str], str]) -> None:
     _facet_labels[facet] = label
 
 
+def _namer(facet: str) -> FacetNames | None:
+    for registered in _sources.values():
+        if facet in registered.facet_names:
+            return registered.facet_names[facet]
+    return None
+
+
+def facet_labels(wanted: Mapping[str, Iterable[str]]) -> dict[str, dict[str, str]]:
+    """The names a reader sees for many facet values, ``{facet: {value: name}}``.
+
+    Facets named in bulk are asked once per call, with all their values together (one query
+    for a page's faculties and collections); the others value by value, as `facet_label`.
+    """
+    labels: dict[str, dict[str, str]] = {}
+    grouped: dict[FacetNames, dict[str, list[str]]] = {}
+    for facet, values in wanted.items():
+        values = list(dict.fromkeys(values))
+        namer = None if facet in _facet_labels else _namer(facet)
+        if namer is None:
+            labels[facet] = {value: facet_label(facet, value) for value in values}
+        else:
+            grouped.setdefault(namer, {})[facet] = values
+    for namer, group in grouped.items():
+        named = namer(group)
+        for facet, values in group.items():
+            names = named.get(facet, {})
+            labels[facet] = {value: names.get(value) or value for value in values}
+    return labels
+
+
 def facet_label(facet: str, value: str) -> str:
     """The name a reader sees for a facet value, in the active language."""
+    if facet not in _facet_labels and _namer(facet) is not None:
+        return facet_labels({facet: [value]})[facet][value]
     if facet in _facet_labels:
         return _facet_labels[facet](value)
     for registered in _sources.values():

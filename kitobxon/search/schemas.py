@@ -19,6 +19,8 @@ class SearchParams(Schema):
     availability: list[str] = Field([], description="available, on_loan, online")
     access: list[str] = []
     branch: list[str] = []
+    faculty: list[str] = Field([], description="a faculty's or department's code; repeat for OR")
+    collection: list[str] = Field([], description="a collection's code; repeat for OR")
 
 
 class PageOut(Schema):

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,6 +22,8 @@ from kitobxon.catalogue.models import Collection, Record, RecordStatus, Tombston
 from kitobxon.catalogue.tests.factories import make_record, record_data
 from kitobxon.core.models import AuditEvent
 from kitobxon.core.testing import race, session_queries
+from kitobxon.search import indexing
+from kitobxon.search.models import PendingChange
 
 __all__ = ["_english", "client", "make_user", "patron_client"]
 
@@ -394,6 +398,130 @@ def test_the_record_page_still_costs_a_fixed_number_of_queries(
     services.set_record_collections(record, [philology, rare], by=None)
     with django_assert_max_num_queries(13):
         assert client.get(record.get_absolute_url()).status_code == 200
+
+
+# --- Search ---------------------------------------------------------------------------------
+
+
+def _search(params: dict[str, Any], language: str = "en") -> dict[str, Any]:
+    reader = Client()
+    reader.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    response = reader.get("/api/search", params)
+    assert response.status_code == 200, response.content
+    return dict(response.json())
+
+
+def _found(params: dict[str, Any]) -> list[str]:
+    return sorted(hit["title"] for hit in _search(params)["hits"])
+
+
+def _facet(body: dict[str, Any], name: str) -> dict[str, tuple[str, int]]:
+    return {f["value"]: (f["label"], f["count"]) for f in body["facets"][name]}
+
+
+@pytest.mark.django_db
+def test_search_narrows_to_a_faculty_or_a_collection_named_in_the_readers_language(
+    philology: Collection, rare: Collection
+) -> None:
+    services.set_record_collections(book("Boburnoma"), [philology, rare], by=None)
+    services.set_record_collections(book("Xamsa"), [philology], by=None)
+    draft = book("Qoralama")
+    services.set_status(draft, RecordStatus.DRAFT, by=None)
+    services.set_record_collections(draft, [philology, rare], by=None)
+    book("Devon")
+    indexing.drain()
+
+    assert _found({"faculty": "philology"}) == ["Boburnoma", "Xamsa"]
+    assert _found({"collection": "rare-books"}) == ["Boburnoma"]
+    assert _found({"q": "collection:rare-books"}) == ["Boburnoma"]
+    assert _found({"faculty": "philology", "collection": "rare-books"}) == ["Boburnoma"]
+    body = _search({})
+    assert _facet(body, "faculty") == {"philology": ("Faculty of Philology", 2)}
+    assert _facet(body, "collection") == {"rare-books": ("Rare books", 1)}
+    russian = _search({}, "ru")
+    assert _facet(russian, "faculty") == {"philology": ("Филологический факультет", 2)}
+    assert _facet(russian, "collection") == {"rare-books": ("Nodir kitoblar", 1)}
+
+    page = Client().get("/search/", {"faculty": "philology"}).content.decode()
+    assert 'name="faculty" value="philology" checked' in page
+    assert "<summary>Faculty or department</summary>" in page
+    assert "<span>Faculty of Philology</span>" in page
+    assert 'name="collection" value="rare-books"' in page
+    assert "Faculty of Philology <span aria-hidden" in page  # the chip above the results
+
+
+@pytest.mark.django_db
+def test_changing_a_records_collections_or_a_collections_code_reindexes_its_records(
+    philology: Collection, rare: Collection
+) -> None:
+    record = book("Boburnoma")
+    indexing.drain()
+    assert services.set_record_collections(record, [philology, rare], by=None)
+    assert list(PendingChange.objects.values_list("object_id", flat=True)) == [str(record.pk)]
+    indexing.drain()
+    assert _found({"faculty": "philology"}) == ["Boburnoma"]
+
+    services.set_record_collections(record, [philology], by=None)
+    indexing.drain()
+    assert _found({"collection": "rare-books"}) == []
+
+    services.update_collection(philology, code="filologiya", by=None)
+    indexing.drain()
+    assert _found({"faculty": "philology"}) == []
+    assert _found({"faculty": "filologiya"}) == ["Boburnoma"]
+
+    services.update_collection(philology, kind=Collection.Kind.COLLECTION, by=None)
+    indexing.drain()
+    assert _found({"faculty": "filologiya"}) == []
+    assert _found({"collection": "filologiya"}) == ["Boburnoma"]
+
+    services.delete_collection(philology, by=None, detach=True)
+    assert list(PendingChange.objects.values_list("object_id", flat=True)) == [str(record.pk)]
+    indexing.drain()
+    assert _found({"collection": "filologiya"}) == []
+    assert _search({})["facets"]["collection"] == []
+
+
+@pytest.mark.django_db
+def test_the_results_page_names_all_its_faculties_and_collections_in_one_query() -> None:
+    def queries_of_the_page() -> tuple[int, int]:
+        """All the page's queries, and those reading collections."""
+        indexing.drain()
+        reader = Client()
+        reader.get("/search/")  # the session and the language settle first
+        with CaptureQueriesContext(connection) as captured:
+            page = reader.get("/search/", {"faculty": "f0"}).content.decode()
+        assert "<span>Faculty or department 0</span>" in page
+        named = [q for q in captured if 'FROM "catalogue_collection"' in q["sql"]]
+        return len(captured), len(named)
+
+    def gather(n: int) -> None:
+        for kind in Collection.Kind:
+            collection = services.create_collection(
+                code=f"{kind[0]}{n}", kind=kind, name=f"{kind.label} {n}", by=None
+            )
+            services.set_record_collections(book(f"Kitob {kind} {n}"), [collection], by=None)
+
+    gather(0)
+    total, named = queries_of_the_page()
+    assert named == 1
+    for n in range(1, 6):
+        gather(n)
+    assert queries_of_the_page() == (total, 1)
+
+
+@pytest.mark.django_db
+def test_the_record_page_links_its_faculty_and_collections_to_the_search(
+    client: Client, philology: Collection, rare: Collection
+) -> None:
+    record = book("Boburnoma")
+    services.set_record_collections(record, [philology, rare], by=None)
+    indexing.drain()
+    html = client.get(record.get_absolute_url()).content.decode()
+    assert '<a href="/search/?faculty=philology">Faculty of Philology</a>' in html
+    assert '<a href="/search/?collection=rare-books">Rare books</a>' in html
+    found = client.get("/search/?faculty=philology").content.decode()
+    assert record.get_absolute_url() in found
 
 
 # --- API ------------------------------------------------------------------------------------

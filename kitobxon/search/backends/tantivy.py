@@ -5,6 +5,10 @@ Layout: ``<SEARCH_INDEX_DIR>/tantivy/CURRENT`` names the live generation directo
 writer may exist per index across processes, so writes take ``write.lock`` (an advisory file
 lock) first; the job worker drains the outbox under it and `kitobxon reindex` builds a new
 generation and swaps CURRENT under it, so a crash half-way leaves the old generation live.
+
+Each generation records the `SCHEMA_VERSION` it was built with. A generation of another version
+(an upgrade that changed the schema) still answers searches with the fields it has, but takes no
+writes: the outbox waits until `kitobxon reindex` builds a generation of this version.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +63,11 @@ VARIANTS = ("exact", "uzkey", "ru", "en")
 #: match weighs 2 in every language (uzkey, ru, en); en at 1 left English inflections almost
 FUZZY_BOOST = 0.25
 KEYWORDS = ("key", "entry", "kind", "parent", "ids", "visible_to", "pages_visible_to", *FACETS)
+#: The version of `build_schema()`: bump it with every change to the schema, and say in
+#: docs/search.md that the upgrade needs `kitobxon reindex`. 1: the first schema; 2: the
+#: faculty and collection facets.
+SCHEMA_VERSION = 2
+SCHEMA_FILE = "kitobxon-schema"
 RELOAD_SECONDS = 1.0
 WRITER_HEAP = 128_000_000
 SORT_FIELDS = {
@@ -96,6 +106,37 @@ def build_schema() -> tantivy.Schema:
     return builder.build()
 
 
+class IndexOutdated(RuntimeError):
+    """The live generation was built with another schema version: only a rebuild may write."""
+
+
+def _schema_version(generation: Path) -> int:
+    """The schema version a generation was built with; generations before versions were 1."""
+    try:
+        return int((generation / SCHEMA_FILE).read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return 1
+
+
+def _field_names(generation: Path) -> frozenset[str]:
+    """The fields an index holds, as tantivy recorded them in its meta.json."""
+    meta = json.loads((generation / "meta.json").read_text())
+    return frozenset(str(entry["name"]) for entry in meta["schema"])
+
+
+@dataclass(frozen=True, slots=True)
+class _Live:
+    """What a search reads: a searcher of the live generation and that generation's schema.
+
+    ``fields`` is None when the generation has every field of this version's schema, else the
+    fields it has (an outdated generation: filters on a missing field match nothing).
+    """
+
+    searcher: tantivy.Searcher
+    schema: tantivy.Schema
+    fields: frozenset[str] | None
+
+
 def tie_break_weight(popularity: float) -> float:
     """Popularity as a gentle tie-break: at most +5 % on the BM25 score.
 
@@ -118,6 +159,8 @@ class TantivyBackend:
         self._lock = threading.Lock()
         self._index: tantivy.Index | None = None
         self._generation = ""
+        self._index_schema = self.schema
+        self._index_fields: frozenset[str] | None = None
         self._loaded_at = 0.0
 
     # --- generations and locks ---------------------------------------------------------
@@ -137,6 +180,7 @@ class TantivyBackend:
         numbers = [int(p.name[4:]) for p in self.root.glob("gen-*") if p.name[4:].isdigit()]
         name = f"gen-{max(numbers, default=0) + 1:06d}"
         (self.root / name).mkdir()
+        (self.root / name / SCHEMA_FILE).write_text(f"{SCHEMA_VERSION}\n")
         return name
 
     @contextlib.contextmanager
@@ -159,12 +203,26 @@ class TantivyBackend:
                     tantivy.Index(self.schema, path=str(self.root / generation))
                     self._set_current(generation)
         if self._index is None or generation != self._generation:
-            self._index = tantivy.Index(self.schema, path=str(self.root / generation), reuse=True)
+            path = self.root / generation
+            if _schema_version(path) == SCHEMA_VERSION:
+                self._index = tantivy.Index(self.schema, path=str(path), reuse=True)
+                self._index_schema, self._index_fields = self.schema, None
+            else:
+                # Built before an upgrade: it answers with the fields it has until the reindex.
+                self._index = tantivy.Index.open(str(path))
+                self._index_schema, self._index_fields = self._index.schema, _field_names(path)
             self._generation = generation
             self._loaded_at = time.monotonic()
         return self._index
 
-    def _searcher(self) -> tantivy.Searcher:
+    @property
+    def outdated(self) -> bool:
+        """The live generation has another schema version: run `kitobxon reindex`."""
+        with self._lock:
+            self._open_index()
+            return self._index_fields is not None
+
+    def _searcher(self) -> _Live:
         with self._lock:
             index = self._open_index()
             now = time.monotonic()
@@ -175,7 +233,7 @@ class TantivyBackend:
                 else:
                     index.reload()
                 self._loaded_at = now
-            return index.searcher()
+            return _Live(index.searcher(), self._index_schema, self._index_fields)
 
     def refresh(self) -> None:
         """See the latest commit now (after a write in this process)."""
@@ -189,7 +247,14 @@ class TantivyBackend:
     def writer(self) -> Iterator[_Writer]:
         self._open_index()  # the first generation is created under write.lock, so not inside it
         with self._file_lock("write.lock"):
-            index = self._open_index()
+            with self._lock:
+                index = self._open_index()
+                if self._index_fields is not None:
+                    raise IndexOutdated(
+                        f"The search index {self._generation} was built with schema version "
+                        f"{_schema_version(self.root / self._generation)}; this Kitobxon needs "
+                        f"{SCHEMA_VERSION}. Run `kitobxon reindex`."
+                    )
             writer = index.writer(WRITER_HEAP, 1)
             try:
                 yield _Writer(writer, self.schema)
@@ -242,8 +307,9 @@ class TantivyBackend:
     # --- reading -----------------------------------------------------------------------
 
     def search(self, query: SearchQuery) -> Results:
-        searcher = self._searcher()
-        compile_ = _Compiler(self.schema).compile
+        live = self._searcher()
+        searcher = live.searcher
+        compile_ = _Compiler(live.schema, live.fields).compile
         guard = [compile_(n) for n in query.guard]
         filters = {name: compile_(n) for name, n in query.filters.items()}
         text = compile_(query.text)
@@ -262,11 +328,11 @@ class TantivyBackend:
             # Sorted by a field, the order key is that field's value (a string for titles).
             value = float(score) if isinstance(score, int | float) else 0.0
             hits.append(Hit(str(doc.get_first("key")), value, display))
-        return Results(_count(found), hits, self._facets(searcher, query, text, guard, filters))
+        return Results(_count(found), hits, self._facets(live, query, text, guard, filters))
 
     def _facets(
         self,
-        searcher: tantivy.Searcher,
+        live: _Live,
         query: SearchQuery,
         text: tantivy.Query,
         guard: list[tantivy.Query],
@@ -274,6 +340,9 @@ class TantivyBackend:
     ) -> dict[str, list[tuple[str, int]]]:
         """Counts per facet value, each facet counted under every filter but its own."""
         counts: dict[str, list[tuple[str, int]]] = {}
+        if live.fields is not None:
+            counts = {name: [] for name in query.facets if name not in live.fields}
+            query = replace(query, facets=tuple(f for f in query.facets if f not in counts))
         unfiltered = [f for f in query.facets if f not in filters]
         groups: list[tuple[list[str], tantivy.Query]] = []
         if unfiltered:
@@ -297,7 +366,7 @@ class TantivyBackend:
                     spec[name] = {"range": {"field": "year", "ranges": ranges}}
                 else:
                     spec[name] = {"terms": {"field": name, "size": query.facet_size}}
-            result = searcher.aggregate(base, spec)
+            result = live.searcher.aggregate(base, spec)
             for name in names:
                 buckets = result.get(name, {}).get("buckets", [])
                 if name == "year":  # tantivy sorts ranges by their start; show them as declared
@@ -313,14 +382,15 @@ class TantivyBackend:
     ) -> list[PageHit]:
         if not tokens or not principals:
             return []
-        compile_ = _Compiler(self.schema).compile
+        live = self._searcher()
+        compile_ = _Compiler(live.schema, live.fields).compile
         words = Bool(should=tuple(Words(t, (FULLTEXT,)) for t in tokens), min_should=1)
         query = _and(
             compile_(words),
             compile_(Keyword("parent", (key,))),
             compile_(Keyword("pages_visible_to", tuple(principals))),
         )
-        searcher = self._searcher()
+        searcher = live.searcher
         found = searcher.search(query, limit)
         pages = []
         for _score, address in found.hits:
@@ -330,8 +400,9 @@ class TantivyBackend:
         return pages
 
     def versions(self) -> Iterator[tuple[str, str]]:
-        searcher = self._searcher()
-        query = tantivy.Query.term_query(self.schema, "entry", "doc")
+        live = self._searcher()
+        searcher = live.searcher
+        query = tantivy.Query.term_query(live.schema, "entry", "doc")
         total = searcher.num_docs
         found = searcher.search(query, max(total, 1))
         for _score, address in found.hits:
@@ -339,9 +410,9 @@ class TantivyBackend:
             yield str(doc.get_first("key")), bytes(doc.get_first("version") or b"").decode()
 
     def count(self) -> int:
-        searcher = self._searcher()
-        query = tantivy.Query.term_query(self.schema, "entry", "doc")
-        return _count(searcher.search(query, 1, count=True))
+        live = self._searcher()
+        query = tantivy.Query.term_query(live.schema, "entry", "doc")
+        return _count(live.searcher.search(query, 1, count=True))
 
     def stats(self) -> dict[str, Any]:
         generation = self.root / (self._current() or "none")
@@ -551,8 +622,9 @@ def _serve() -> None:
 class _Compiler:
     """The plan.py tree → tantivy queries."""
 
-    def __init__(self, schema: tantivy.Schema) -> None:
+    def __init__(self, schema: tantivy.Schema, fields: frozenset[str] | None = None) -> None:
         self.schema = schema
+        self.fields = fields
         self.Q = tantivy.Query
 
     def compile(self, node: Node) -> tantivy.Query:
@@ -560,7 +632,7 @@ class _Compiler:
         if isinstance(node, Everything):
             return Q.all_query()
         if isinstance(node, Keyword):
-            if not node.values:
+            if not node.values or (self.fields is not None and node.field not in self.fields):
                 return Q.empty_query()
             if len(node.values) == 1:
                 return Q.term_query(self.schema, node.field, node.values[0], index_option="basic")

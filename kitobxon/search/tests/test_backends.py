@@ -18,7 +18,7 @@ import pytest
 from django.db import connection
 
 from kitobxon.search import analysis, plan, query, registry, searching
-from kitobxon.search.backends import get_backend
+from kitobxon.search.backends import _backend, get_backend
 from kitobxon.search.backends.base import Backend, SearchQuery
 from kitobxon.search.documents import PUBLIC, STAFF, YEAR_RANGES, Page, SearchDocument
 from kitobxon.search.searching import SearchRequest, SearchResponse
@@ -45,6 +45,8 @@ def _doc(
     pages: Sequence[str] = (),
     pages_visible_to: Sequence[str] = (),
     ids: Sequence[str] = (),
+    faculties: Sequence[str] = (),
+    collections: Sequence[str] = (),
 ) -> SearchDocument:
     authors = [author] if author else []
     return SearchDocument(
@@ -64,6 +66,8 @@ def _doc(
             "author": authors,
             "branch": list(branches),
             "availability": list(availability),
+            "faculty": list(faculties),
+            "collection": list(collections),
         },
         identifiers=list(ids),
         year=year,
@@ -141,7 +145,8 @@ CORPUS: list[SearchDocument] = [
     _doc("english", "A history of Uzbekistan", "en", author="John Smith",
          subjects=["History"], year=2019, abstract="Tarix of the Silk Road cities.",
          ids=["9780306406157", "ktb-000123"]),
-    _doc("maxfiy", "Maxfiy hisobot", year=2024, visible_to=[STAFF], ids=["9781861972712"]),
+    _doc("maxfiy", "Maxfiy hisobot", year=2024, visible_to=[STAFF], ids=["9781861972712"],
+         faculties=["tarix"], collections=["nodir"]),
     _doc("yolduz", "Yolduz qissasi", year=2013, popularity=10_000),
     _doc("yilnoma", "Kutubxona yilnomasi", year=2021,
          pages=["Kirish. Kutubxona tarixi haqida.", "Zarafshon vodiysidagi qoʻlyozmalar.",
@@ -151,13 +156,14 @@ CORPUS: list[SearchDocument] = [
          pages_visible_to=[PUBLIC]),
     # Uzbek alphabetical order: … x y z oʻ gʻ sh ch ng.
     _doc("a-alpomish", "Alpomish", subjects=["Alifbo"], year=1999, popularity=7,
-         branches=["Markaz"]),
+         branches=["Markaz"], faculties=["filologiya"], collections=["folklor"]),
     _doc("a-bobur", "Bobur", subjects=["Alifbo"], year=2004, popularity=70, type_="article",
-         branches=["Chilonzor"], availability=["on_loan"]),
+         branches=["Chilonzor"], availability=["on_loan"], faculties=["tarix"],
+         collections=["nodir", "folklor"]),
     _doc("a-orzu", "Orzu", subjects=["Alifbo"], year=1956, popularity=2, lang="kaa",
-         branches=["Nukus"]),
+         branches=["Nukus"], faculties=["filologiya", "tarix"]),
     _doc("a-xiva", "Xiva", subjects=["Alifbo"], year=2011, popularity=30, lang="ru",
-         branches=["Markaz", "Chilonzor"]),
+         branches=["Markaz", "Chilonzor"], collections=["nodir"]),
     _doc("a-yulduz", "Yulduz", subjects=["Alifbo"], popularity=1),
     _doc("a-zebo", "Zebo", subjects=["Alifbo"], year=2021, popularity=55, type_="article",
          availability=[]),
@@ -481,7 +487,7 @@ def _expected_facets(
     return counts
 
 
-FACET_NAMES = ("type", "lang", "year", "branch", "availability")
+FACET_NAMES = ("type", "lang", "year", "branch", "availability", "faculty", "collection")
 
 
 @pytest.mark.parametrize(
@@ -491,8 +497,19 @@ FACET_NAMES = ("type", "lang", "year", "branch", "availability")
         {"type": ["article"]},
         {"type": ["article", "book"], "lang": ["uzb", "rus"]},
         {"branch": ["Chilonzor"], "availability": ["on_loan"], "year": ["1991..2000", "2021.."]},
+        {"faculty": ["tarix"]},
+        {"faculty": ["filologiya", "tarix"], "collection": ["nodir"]},
+        {"collection": ["folklor"], "type": ["book"]},
     ],
-    ids=["none", "one-value", "or-within-and-across", "three-facets"],
+    ids=[
+        "none",
+        "one-value",
+        "or-within-and-across",
+        "three-facets",
+        "faculty",
+        "faculties-and-collection",
+        "collection-and-type",
+    ],
 )
 def test_facets_count_every_value_under_the_other_facets_filters(
     backend: Backend, filters: dict[str, list[str]]
@@ -526,6 +543,34 @@ def test_facets_over_the_whole_corpus_leave_out_hidden_records(backend: Backend)
     assert response.total == len(_visible())
     expected = _expected_facets(_visible(), {}, ("type", "lang", "availability"))
     assert {name: dict(buckets) for name, buckets in response.facets.items()} == expected
+
+
+def test_faculty_and_collection_facets_leave_out_hidden_records(backend: Backend) -> None:
+    response = find("", facets=("faculty", "collection"))
+    assert dict(response.facets["faculty"]) == {"filologiya": 2, "tarix": 2}
+    assert dict(response.facets["collection"]) == {"folklor": 2, "nodir": 2}
+    staff = find("", principals=frozenset({PUBLIC, STAFF}), facets=("faculty", "collection"))
+    assert dict(staff.facets["faculty"])["tarix"] == 3
+    assert set(ids(find("", filters={"faculty": ["tarix"]}))) == {"a-bobur", "a-orzu"}
+    hidden = find("", filters={"collection": ["nodir"]}, principals=frozenset({PUBLIC, STAFF}))
+    assert set(ids(hidden)) == {"a-bobur", "a-xiva", "maxfiy"}
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("faculty:tarix", {"a-bobur", "a-orzu"}),
+        ("fakultet:filologiya", {"a-alpomish", "a-orzu"}),
+        ("факультет:tarix -collection:nodir", {"a-orzu"}),
+        ("kolleksiya:folklor", {"a-alpomish", "a-bobur"}),
+        ("Bobur коллекция:nodir", {"a-bobur"}),
+        ("collection:(nodir OR folklor) -faculty:tarix", {"a-alpomish", "a-xiva"}),
+    ],
+)
+def test_the_query_language_filters_by_faculty_and_collection(
+    backend: Backend, q: str, expected: set[str]
+) -> None:
+    assert strict(backend, q) == expected
 
 
 def test_a_text_query_narrows_the_facet_counts(backend: Backend) -> None:
@@ -794,3 +839,45 @@ def test_a_drain_during_a_rebuild_waits_and_its_newer_document_wins(
         if name == "postgres":
             with connection.cursor() as cursor:
                 cursor.execute("TRUNCATE search_document, search_page, search_word")
+
+
+# --- tantivy schema versions ------------------------------------------------------------------
+
+
+def test_a_tantivy_index_of_an_older_schema_answers_until_the_reindex_but_takes_no_writes(
+    settings: Any, tmp_path: Any, db: None, registered_source: Any, monkeypatch: Any
+) -> None:
+    from kitobxon.search.backends import tantivy as tantivy_backend
+
+    # The index as the release before the faculty and collection facets built it.
+    def without_new_facets(document: SearchDocument) -> dict[str, list[str]]:
+        return {k: v for k, v in document.filters.items() if k not in ("faculty", "collection")}
+
+    old_keywords = tuple(k for k in tantivy_backend.KEYWORDS if k not in ("faculty", "collection"))
+    with monkeypatch.context() as patch:
+        patch.setattr(tantivy_backend, "KEYWORDS", old_keywords)
+        patch.setattr(tantivy_backend, "SCHEMA_VERSION", 1)
+        old = _use("tantivy", settings, tmp_path)
+        assert isinstance(old, tantivy_backend.TantivyBackend)
+        with old.writer() as writer:
+            writer.upsert([replace(d, filters=without_new_facets(d)) for d in CORPUS])
+    (tmp_path / "tantivy" / old._current() / tantivy_backend.SCHEMA_FILE).unlink()
+
+    _backend.cache_clear()  # the release after the upgrade
+    backend = get_backend()
+    assert isinstance(backend, tantivy_backend.TantivyBackend)
+    assert backend.outdated
+    assert ids(find("qodiriy")) == ["otkan-kunlar"]
+    assert ids(find("", filters={"faculty": ["tarix"]})) == []
+    outdated = find("", filters={"lang": ["kaa"]}, facets=("type", "faculty"))
+    assert outdated.facets == {"type": [("book", 4)], "faculty": []}
+    refused = pytest.raises(tantivy_backend.IndexOutdated, match="kitobxon reindex")
+    with refused, backend.writer() as writer:
+        writer.upsert([BY_ID["xamsa"]])
+
+    backend.rebuild([CORPUS], lambda n: None)
+    assert not backend.outdated
+    assert set(ids(find("", filters={"faculty": ["tarix"]}))) == {"a-bobur", "a-orzu"}
+    with backend.writer() as writer:
+        writer.delete([f"{KIND}:a-orzu"])
+    assert ids(find("", filters={"faculty": ["tarix"]})) == ["a-bobur"]

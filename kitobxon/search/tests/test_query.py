@@ -143,6 +143,9 @@ def test_every_canonical_field_keeps_its_value_as_typed(field: str) -> None:
         ("сарлавҳа", "title"),
         ("муаллиф", "author"),
         ("мавзу", "subject"),
+        ("fakultet", "faculty"),
+        ("kolleksiya", "collection"),
+        ("факультет", "faculty"),
         # Russian
         ("заглавие", "title"),
         ("название", "title"),
@@ -152,10 +155,13 @@ def test_every_canonical_field_keeps_its_value_as_typed(field: str) -> None:
         ("тип", "type"),
         ("серия", "series"),
         ("издательство", "publisher"),
+        ("коллекция", "collection"),
         # English, in any case
         ("Title", "title"),
         ("AUTHOR", "author"),
         ("language", "lang"),
+        ("Faculty", "faculty"),
+        ("COLLECTION", "collection"),
     ],
 )
 def test_field_aliases_in_three_languages_map_to_canonical_names(alias: str, field: str) -> None:
