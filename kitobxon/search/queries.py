@@ -35,9 +35,14 @@ def readable_zero_result_queries(user: Any) -> Any:
 
 
 def index_health() -> str | None:
-    """The index answers a query (and, for the embedded backend, its directory is readable)."""
+    """The index answers a query (and, for the embedded backend, its directory is readable),
+    and was built for this release: an index of an older schema answers, but refuses changes
+    until `kitobxon reindex`, so the catalogue's edits wait in the outbox."""
     try:
-        get_backend().count()
+        backend = get_backend()
+        backend.count()
+        if getattr(backend, "outdated", False):
+            return "search index built by an older release: run `kitobxon reindex`"
     except Exception as exc:
         return f"search index unreachable: {exc}"
     return None

@@ -21,6 +21,7 @@ from kitobxon.search import analysis, plan, query, registry, searching
 from kitobxon.search.backends import _backend, get_backend
 from kitobxon.search.backends.base import Backend, SearchQuery
 from kitobxon.search.documents import PUBLIC, STAFF, YEAR_RANGES, Page, SearchDocument
+from kitobxon.search.queries import index_health
 from kitobxon.search.searching import SearchRequest, SearchResponse
 
 KIND = "testdoc"
@@ -867,6 +868,7 @@ def test_a_tantivy_index_of_an_older_schema_answers_until_the_reindex_but_takes_
     backend = get_backend()
     assert isinstance(backend, tantivy_backend.TantivyBackend)
     assert backend.outdated
+    assert "kitobxon reindex" in (index_health() or "")  # /healthz and `kitobxon check` say so
     assert ids(find("qodiriy")) == ["otkan-kunlar"]
     assert ids(find("", filters={"faculty": ["tarix"]})) == []
     outdated = find("", filters={"lang": ["kaa"]}, facets=("type", "faculty"))
@@ -877,6 +879,7 @@ def test_a_tantivy_index_of_an_older_schema_answers_until_the_reindex_but_takes_
 
     backend.rebuild([CORPUS], lambda n: None)
     assert not backend.outdated
+    assert index_health() is None
     assert set(ids(find("", filters={"faculty": ["tarix"]}))) == {"a-bobur", "a-orzu"}
     with backend.writer() as writer:
         writer.delete([f"{KIND}:a-orzu"])
