@@ -8,9 +8,11 @@ any script error or Content-Security-Policy violation in the page.
 from __future__ import annotations
 
 import io
+import random
 import time
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -20,6 +22,7 @@ from kitobxon.digital import samples
 from kitobxon.digital.models import Access, DigitalFile, ReadingPosition
 from kitobxon.digital.services import extraction
 from kitobxon.digital.services.files import attach_file
+from kitobxon.digital.services.reading import save_position
 from kitobxon.digital.tests.factories import attach, record
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -105,6 +108,26 @@ def _fits(page: Any) -> bool:
     return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
+def _expire_links(monkeypatch: Any, settings: Any) -> None:
+    """Let every link issued so far outlive its lifetime: signing's clock moves on (only it)."""
+    later = time.time() + settings.DIGITAL_LINK_MINUTES * 60 + 60
+    monkeypatch.setattr("django.core.signing.time", SimpleNamespace(time=lambda: later))
+
+
+def _byte_requests(page: Any) -> list[tuple[str | None, int, str | None]]:
+    """(Range header, status, Content-Range) of every request for a file's bytes."""
+    seen: list[tuple[str | None, int, str | None]] = []
+    page.on(
+        "response",
+        lambda r: (
+            seen.append((r.request.headers.get("range"), r.status, r.headers.get("content-range")))
+            if urlsplit(r.url).path.startswith("/files/") and r.request.method == "GET"
+            else None
+        ),
+    )
+    return seen
+
+
 def _saved_after(page: Any, action: Any) -> Any:
     """Do ``action`` and wait for the reader page to save the position it led to."""
     with page.expect_response(
@@ -184,6 +207,78 @@ def test_a_pdf_is_read_on_a_phone_searched_and_reopened_at_the_same_page_elsewhe
     assert laptop.errors == []
     phone.page.context.close()
     laptop.page.context.close()
+
+
+def _large_pdf(pages: int) -> bytes:
+    """A PDF of ``pages`` pages of ~160 KB each (a noise picture and "Sahifa <n>")."""
+    from PIL import Image
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    noise = random.Random(7)
+    out = io.BytesIO()
+    drawing = canvas.Canvas(out, pagesize=A4, invariant=True)
+    for number in range(1, pages + 1):
+        picture = Image.frombytes("L", (400, 400), noise.randbytes(400 * 400))
+        drawing.drawImage(ImageReader(picture), 50, 300, 300, 300)
+        drawing.setFont("Helvetica", 40)
+        drawing.drawString(50, 700, f"Sahifa {number}")
+        drawing.showPage()
+    drawing.save()
+    return out.getvalue()
+
+
+def _cut_short(route: Any) -> None:
+    """A phone losing its connection: the whole-file download stops after 64 KB, so pdf.js
+    asks for the rest in byte ranges when it needs them."""
+    if route.request.method != "GET" or route.request.headers.get("range"):
+        route.continue_()
+        return
+    whole = route.fetch()
+    route.fulfill(status=whole.status, headers=whole.headers, body=whole.body()[:65536])
+
+
+SCALE = "document.getElementById('pdf-viewer').style.getPropertyValue('--scale-factor')"
+
+
+def test_a_pdf_reopens_at_the_same_page_and_zoom_when_its_link_expires(
+    browser: Any, live_server: Any, reader: User, monkeypatch: Any, settings: Any
+) -> None:
+    atlas = attach(record(title="Xaritalar"), _large_pdf(8), name="xaritalar.pdf")
+    phone = _signed_in_page(browser, live_server, reader, PHONE)
+    phone.page.route("**/xaritalar.pdf", _cut_short)
+    requests = _byte_requests(phone.page)
+    page = _open(phone, live_server, atlas)
+    page.wait_for_selector("#reader[data-rendered~='1']")
+    fit_width = page.evaluate(SCALE)
+    page.locator("#pdf-zoom-in").click()
+    page.locator("#pdf-zoom-in").click()
+    scale = page.evaluate(SCALE)
+    assert scale != fit_width
+    first_link = page.get_attribute("#reader", "data-url")
+
+    _expire_links(monkeypatch, settings)
+    before = len(requests)
+    page.locator("#pdf-page").fill("6")  # page 6 is not fetched yet
+    page.keyboard.press("Enter")
+
+    page.wait_for_selector("#reader[data-renewed='1'][data-rendered~='6']")
+    assert any(status == 410 for _range, status, _content in requests[before:])
+    assert page.get_attribute("#reader", "data-url") != first_link
+    assert page.input_value("#pdf-page") == "6"
+    assert page.evaluate(SCALE) == scale
+    _until(
+        page,
+        "document.querySelector('.page[data-page-number=\"6\"] .textLayer')"
+        "?.textContent.includes('Sahifa 6')",
+    )
+    assert _inked(page, 6)
+    page.locator("#pdf-next").click()  # the fresh link serves the rest
+    page.wait_for_selector("#reader[data-page='7'][data-rendered~='7']")
+    # The expired link's refusals (in pdf.js's words too) are the browser's only complaints.
+    assert [e for e in phone.errors if "410" not in e and "ResponseException" not in e] == []
+    phone.page.context.close()
 
 
 # --- EPUB -----------------------------------------------------------------------------------------
@@ -273,21 +368,36 @@ def test_an_epub_is_read_with_contents_search_night_mode_and_larger_text(
     laptop.page.context.close()
 
 
+def test_an_epub_whose_link_expired_before_it_opened_opens_at_the_readers_place(
+    browser: Any, live_server: Any, reader: User, monkeypatch: Any, settings: Any
+) -> None:
+    # foliate-js fetches the whole book once, when it opens: a page served hours before (a tab
+    # restored in the morning) holds an expired link.
+    file = attach(record(title="Fasllar"), samples.epub(CHAPTERS), name="fasllar.epub")
+    save_position(file, reader, position="epubcfi(/6/4!/4/2)", progress=0.4)
+    phone = _signed_in_page(browser, live_server, reader, PHONE)
+    requests = _byte_requests(phone.page)
+
+    def served_then_expired(route: Any) -> None:
+        served = route.fetch()
+        _expire_links(monkeypatch, settings)
+        route.fulfill(response=served)
+
+    phone.page.route(f"**/digital/files/{file.pk}/", served_then_expired)
+    page = _open(phone, live_server, file)
+
+    frame = _book_frame(page, "Anor pishdi.")
+    assert frame.locator("h1").inner_text() == "Ikkinchi bob"
+    assert page.get_attribute("#reader", "data-renewed") == "1"
+    assert [status for _range, status, _content in requests] == [410, 200]
+    page.locator("#epub-book").focus()
+    page.keyboard.press("ArrowRight")
+    _book_frame(page, "Qish tushdi.")
+    assert [e for e in phone.errors if "410" not in e] == []
+    phone.page.context.close()
+
+
 # --- Video, audio, 3D -----------------------------------------------------------------------------
-
-
-def _media_requests(page: Any) -> list[tuple[str | None, int, str | None]]:
-    """(Range header, status, Content-Range) of every request for the file's bytes."""
-    seen: list[tuple[str | None, int, str | None]] = []
-    page.on(
-        "response",
-        lambda r: (
-            seen.append((r.request.headers.get("range"), r.status, r.headers.get("content-range")))
-            if "/files/" in r.url and r.request.method == "GET"
-            else None
-        ),
-    )
-    return seen
 
 
 def _play(page: Any) -> None:
@@ -309,7 +419,7 @@ def test_a_video_plays_with_its_captions_and_seeks_through_range_requests(
         caption_language="uz",
     )
     phone = _signed_in_page(browser, live_server, reader, PHONE)
-    requests = _media_requests(phone.page)
+    requests = _byte_requests(phone.page)
     page = _open(phone, live_server, film)
     _until(page, "document.getElementById('reader-media').textTracks[0].cues?.length === 2")
     track = page.evaluate(
@@ -330,13 +440,53 @@ def test_a_video_plays_with_its_captions_and_seeks_through_range_requests(
     phone.page.context.close()
 
 
+def test_captions_turned_on_after_their_link_expired_take_a_fresh_link(
+    browser: Any, live_server: Any, reader: User, monkeypatch: Any, settings: Any
+) -> None:
+    film = attach(record(title="Tog'lar"), samples.video("webm", seconds=6), name="toglar.webm")
+    for language, lines in (("uz", ["Salom!", "Toglar."]), ("ru", ["Привет!", "Горы."])):
+        attach_file(
+            film.record,
+            io.BytesIO(samples.webvtt(lines)),
+            by=None,
+            original_name=f"toglar.{language}.vtt",
+            caption_for=film,
+            caption_language=language,
+        )
+    phone = _signed_in_page(browser, live_server, reader, PHONE)
+    caption_requests: list[tuple[str, int]] = []
+    phone.page.on(
+        "response",
+        lambda r: (
+            caption_requests.append((r.request.method, r.status)) if ".vtt" in r.url else None
+        ),
+    )
+    page = _open(phone, live_server, film)
+    tracks = f"{MEDIA}.textTracks"
+    _until(page, f"{tracks}[0].cues?.length === 2")  # the default track, fetched at once
+    assert page.evaluate(f"{tracks}[1].cues") is None  # the other one is fetched when chosen
+    old_src = page.get_attribute("track[srclang=ru]", "src")
+
+    _expire_links(monkeypatch, settings)
+    before = len(caption_requests)
+    page.evaluate(f"{tracks}[0].mode = 'disabled'; {tracks}[1].mode = 'showing'")
+
+    _until(page, f"{tracks}[1].cues?.length === 2")
+    assert page.evaluate(f"{tracks}[1].cues[0].text") == "Привет!"
+    assert page.get_attribute("track[srclang=ru]", "src") != old_src
+    # The refused track, the old link asked (HEAD), the fresh link.
+    assert caption_requests[before:] == [("GET", 410), ("HEAD", 410), ("GET", 200)]
+    assert [e for e in phone.errors if "410" not in e] == []
+    phone.page.context.close()
+
+
 def test_audio_plays_seeks_with_a_range_request_and_resumes_on_another_device(
     browser: Any, live_server: Any, reader: User
 ) -> None:
     # Long enough (150 s, ~1.6 MB) that the player cannot have it all before the seek.
     talk = attach(record(title="Suhbat"), samples.audio("ogg", seconds=150), name="suhbat.ogg")
     phone = _signed_in_page(browser, live_server, reader, PHONE)
-    requests = _media_requests(phone.page)
+    requests = _byte_requests(phone.page)
     page = _open(phone, live_server, talk)
     _play(page)
     page.evaluate("document.getElementById('reader-media').pause()")
@@ -364,14 +514,13 @@ def test_audio_carries_on_at_the_same_second_when_its_link_expires(
 ) -> None:
     talk = attach(record(title="Maʼruza"), samples.audio("ogg", seconds=150), name="maruza.ogg")
     phone = _signed_in_page(browser, live_server, reader, PHONE)
-    requests = _media_requests(phone.page)
+    requests = _byte_requests(phone.page)
     page = _open(phone, live_server, talk)
     first_link = page.get_attribute("#reader", "data-url")
     _play(page)
 
-    # The link's lifetime passes (signing's clock only): the next range request is refused 410.
-    later = time.time() + settings.DIGITAL_LINK_MINUTES * 60 + 60
-    monkeypatch.setattr("django.core.signing.time", SimpleNamespace(time=lambda: later))
+    # The link's lifetime passes: the next range request is refused 410.
+    _expire_links(monkeypatch, settings)
     before = len(requests)
     page.evaluate(f"{MEDIA}.currentTime = 120")
 

@@ -386,7 +386,7 @@ def test_the_video_reader_loads_its_captions_each_by_a_signed_link(patron_client
     from kitobxon.digital.services.files import attach_file
 
     film = attach(record(), samples.video("webm"), name="film.webm")
-    attach_file(
+    caption = attach_file(
         film.record,
         io.BytesIO(samples.webvtt()),
         by=None,
@@ -396,10 +396,13 @@ def test_the_video_reader_loads_its_captions_each_by_a_signed_link(patron_client
     )
     html = reader_page(patron_client, film).content.decode()
     track = re.search(
-        r'<track kind="captions" src="(/files/[^"]+)" srclang="uz" label="([^"]+)" default>', html
+        r'<track kind="captions" src="(/files/[^"]+)" data-open-api="([^"]+)" srclang="uz"'
+        r' label="([^"]+)" default>',
+        html,
     )
     assert track, html
-    assert track.group(2) == "Oʻzbekcha"
+    assert track.group(2) == f"/api/digital/files/{caption.pk}/open"  # renewed by its own file
+    assert track.group(3) == "Oʻzbekcha"
     captions = patron_client.get(track.group(1))
     assert captions.status_code == 200
     assert captions.getvalue().startswith(b"WEBVTT")

@@ -85,6 +85,7 @@ def page_policy(kind: str) -> dict[str, list[Any]]:
 @dataclass(frozen=True, slots=True)
 class Captions:
     url: str
+    open_api: str
     language: str
     label: str
 
@@ -136,7 +137,12 @@ def _captions(request: HttpRequest, file: DigitalFile) -> list[Captions]:
         except errors.AccessDenied:
             continue
         tracks.append(
-            Captions(url, caption.caption_language, _language_name(caption.caption_language))
+            Captions(
+                url,
+                reverse("api:digital_open", args=[caption.pk]),
+                caption.caption_language,
+                _language_name(caption.caption_language),
+            )
         )
     return tracks
 

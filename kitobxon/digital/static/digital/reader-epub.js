@@ -5,9 +5,11 @@
 // over the whole book), a position slider, text size and night mode; ←/→ and PgUp/PgDn turn
 // pages, in the book's frame as well as on the page. The position is an EPUB CFI, saved for the
 // reader's other devices; text size and night mode are this device's settings.
+// foliate-js fetches the whole book once, when it opens, so only an expired link at opening
+// matters (a page restored hours after it was served): the book is then opened by a fresh one.
 
 import "../vendor/foliate-js/view.js";
-import { PositionKeeper, format, isTyping, pageStrings } from "./reader-position.js";
+import { PositionKeeper, format, isTyping, pageStrings, renewedLink } from "./reader-position.js";
 
 const MAX_HITS = 200;
 const SIZES = [80, 90, 100, 110, 125, 150, 175, 200];
@@ -104,9 +106,17 @@ view.addEventListener("load", ({ detail: { doc } }) => doc.addEventListener("key
 try {
   await view.open(root.dataset.url);
 } catch (error) {
-  say(strings.failed);
-  root.dataset.state = "failed";
-  throw error;
+  const fresh = await renewedLink(root, root.dataset.url);
+  try {
+    if (!fresh) throw error;
+    root.dataset.url = fresh;
+    await view.open(fresh);
+    root.dataset.renewed = "1";
+  } catch {
+    say(strings.failed);
+    root.dataset.state = "failed";
+    throw error;
+  }
 }
 
 view.renderer.setAttribute("flow", "paginated");

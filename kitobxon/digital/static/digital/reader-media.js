@@ -4,7 +4,8 @@
 // what it plays and seeking anywhere is one range request. The position is the playback time
 // in seconds, saved every few seconds while playing and at once on pause or after a seek.
 // When the signed link expires during a long session, the player takes a fresh one and carries
-// on from the same second (playing again if it was playing).
+// on from the same second (playing again if it was playing); a caption track turned on after
+// its link expired takes a fresh one too.
 
 import { PositionKeeper, pageStrings, renewedLink } from "./reader-position.js";
 
@@ -65,6 +66,7 @@ media.addEventListener("error", async () => {
     return;
   }
   renewedAt = Date.now();
+  root.dataset.url = fresh;
   media.addEventListener(
     "loadedmetadata",
     () => {
@@ -76,3 +78,16 @@ media.addEventListener("error", async () => {
   );
   media.src = fresh;
 });
+
+// The browser fetches a caption track only when it is turned on, which may be hours after the
+// page was opened; a track whose link expired takes a fresh one (its own file's open API), once.
+async function renewTrack(track) {
+  if (track.dataset.renewed) return;
+  track.dataset.renewed = "1";
+  const fresh = await renewedLink(root, track.src, track.dataset.openApi);
+  if (fresh) track.src = fresh;
+}
+for (const track of media.querySelectorAll("track[data-open-api]")) {
+  track.addEventListener("error", () => renewTrack(track));
+  if (track.readyState === HTMLTrackElement.ERROR) renewTrack(track);
+}

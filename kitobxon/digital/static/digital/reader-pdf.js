@@ -5,9 +5,12 @@
 // which searches the text extracted on upload, so a 900-page book is searched without
 // downloading it. Keys: ←/→ and PgUp/PgDn turn pages, Home/End go to the first/last, + and −
 // zoom. The page number is the reading position, saved for the reader's other devices.
+// pdf.js streams the document and asks for byte ranges of the parts it has not got yet (a cut
+// stream, a jump far ahead); when the signed link has expired by then, the page cannot be
+// drawn, so the document is reopened by a fresh link at the same page and zoom.
 
 import * as pdfjsLib from "../vendor/pdfjs/build/pdf.min.mjs";
-import { PositionKeeper, format, isTyping, pageStrings } from "./reader-position.js";
+import { PositionKeeper, format, isTyping, pageStrings, renewedLink } from "./reader-position.js";
 
 // pdf.js's viewer components find the library through this global.
 globalThis.pdfjsLib = pdfjsLib;
@@ -65,10 +68,9 @@ const keeper = new PositionKeeper(root, {
   onFailed: () => say(strings.not_saved),
 });
 
-let pdf;
-try {
-  pdf = await pdfjsLib.getDocument({
-    url: root.dataset.url,
+const openDocument = (url) =>
+  pdfjsLib.getDocument({
+    url,
     isEvalSupported: false,
     enableXfa: false,
     cMapUrl: vendor("cmaps/"),
@@ -77,10 +79,25 @@ try {
     wasmUrl: vendor("wasm/"),
     iccUrl: vendor("iccs/"),
   }).promise;
+
+/** The document by a fresh link if `url` has expired, else null. */
+async function reopened(url) {
+  const fresh = await renewedLink(root, url);
+  if (!fresh) return null;
+  root.dataset.url = fresh;
+  return openDocument(fresh);
+}
+
+let pdf;
+try {
+  pdf = await openDocument(root.dataset.url);
 } catch (error) {
-  say(strings.failed);
-  root.dataset.state = "failed";
-  throw error;
+  pdf = await reopened(root.dataset.url).catch(() => null);
+  if (!pdf) {
+    say(strings.failed);
+    root.dataset.state = "failed";
+    throw error;
+  }
 }
 
 const pages = pdf.numPages;
@@ -94,15 +111,22 @@ function showPage(number) {
   root.dataset.page = String(number);
 }
 
+// Where a document reopened by a fresh link is to show (see renew below).
+let reopening = null;
+
 eventBus.on("pagesinit", () => {
+  const place = reopening ?? { page: Number.parseInt(keeper.initial.position, 10), scale: "page-width" };
   viewer.scrollMode = ScrollMode.PAGE;
-  viewer.currentScaleValue = "page-width";
+  viewer.currentScaleValue = place.scale;
   for (const div of viewer.viewer.querySelectorAll(".page[data-page-number]")) {
     div.setAttribute("aria-label", format(strings.hit_page, { page: div.dataset.pageNumber }));
   }
-  const start = Number.parseInt(keeper.initial.position, 10);
-  if (start >= 1 && start <= pages) viewer.currentPageNumber = start;
+  if (place.page >= 1 && place.page <= pages) viewer.currentPageNumber = place.page;
   showPage(viewer.currentPageNumber);
+  if (reopening) {
+    reopening = null;
+    root.dataset.renewed = String(Number(root.dataset.renewed || 0) + 1);
+  }
   root.dataset.state = "ready";
 });
 
@@ -113,10 +137,42 @@ eventBus.on("pagechanging", ({ pageNumber }) => {
 
 // Which pages are drawn (pdf.js draws the next one ahead), for anyone waiting on a page.
 const drawn = new Set();
-eventBus.on("pagerendered", ({ pageNumber }) => {
+eventBus.on("pagerendered", ({ pageNumber, error }) => {
+  if (error) {
+    renew();
+    return;
+  }
   drawn.add(pageNumber);
   root.dataset.rendered = [...drawn].join(" ");
 });
+
+// One renewal per expired link: a fresh link whose pages fail at once is a real failure.
+let renewing = false;
+let renewedAt = 0;
+async function renew() {
+  if (renewing) return;
+  if (Date.now() - renewedAt < 30_000) {
+    say(strings.failed);
+    return;
+  }
+  renewing = true;
+  const fresh = await reopened(root.dataset.url).catch(() => null);
+  if (!fresh) {
+    renewing = false;
+    say(strings.failed);
+    return;
+  }
+  renewedAt = Date.now();
+  // The place is taken now: the reader may have turned pages while the link was renewed.
+  reopening = { page: viewer.currentPageNumber, scale: viewer.currentScaleValue };
+  const old = pdf;
+  pdf = fresh;
+  drawn.clear();
+  viewer.setDocument(pdf);
+  linkService.setDocument(pdf, null);
+  old.destroy();
+  renewing = false;
+}
 
 // --- Turning pages and zooming ----------------------------------------------------------------
 

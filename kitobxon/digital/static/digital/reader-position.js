@@ -83,26 +83,26 @@ export class PositionKeeper {
 }
 
 /**
- * A fresh signed link to this page's file when the one in use has expired, else null.
+ * A fresh signed link to a file when the one in use has expired, else null.
  *
- * A link lasts KITOBXON_LINK_MINUTES, and a lecture paused over lunch outlives it; the player
- * only says "network error", so the old link is asked (HEAD, never following a redirect to
- * the bucket): 410 means expired, and the file's open API gives a new link after deciding
+ * A link lasts KITOBXON_LINK_MINUTES, and a lecture paused over lunch or a book left open
+ * overnight outlives it; players and pdf.js only say "network error", so the old link is asked
+ * (HEAD, never following a redirect to the bucket): 410 means expired, and the file's open API
+ * (`api`: the page's file unless a caption track names its own) gives a new link after deciding
  * again. Any other answer (403: the loan ended) is the reader's real refusal.
  */
-export async function renewedLink(root, url) {
-  if (!root.dataset.openApi || !url) return null;
+export async function renewedLink(root, url, api = root.dataset.openApi) {
+  if (!api || !url) return null;
   try {
     const probe = await fetch(url, { method: "HEAD", redirect: "manual", credentials: "same-origin" });
     if (probe.status !== 410) return null;
-    const response = await fetch(root.dataset.openApi, {
+    const response = await fetch(api, {
       method: "POST",
       headers: { "X-CSRFToken": root.dataset.csrf || "" },
       credentials: "same-origin",
     });
     if (!response.ok) return null;
     const { url: fresh } = await response.json();
-    root.dataset.url = fresh;
     return fresh;
   } catch {
     return null;
