@@ -34,8 +34,9 @@ def readable_users(viewer: AnyUser) -> QuerySet[User]:
     if not viewer.is_authenticated:
         return User.objects.none()
     users = User.objects.filter(erased_at__isnull=True)
-    # A permission, not the role: has_perm caches on the request's user, the role costs a query.
-    if viewer.is_active and viewer.has_perm("accounts.view_user"):
+    # Librarians by their role (read once per request, usually already); anyone else by the
+    # permission, which an administrator may grant (its first check costs two queries).
+    if is_librarian(viewer) or (viewer.is_active and viewer.has_perm("accounts.view_user")):
         return users
     return users.filter(pk=viewer.pk)
 
