@@ -5,6 +5,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from kitobxon.core.i18n import in_language
+
 
 class ResourceType(models.TextChoices):
     BOOK = "book", _("Book")
@@ -123,8 +125,7 @@ class Subject(models.Model):
         return self.label
 
     def label_in(self, language: str) -> str:
-        base = language.split("-")[0]
-        return self.labels.get(language) or self.labels.get(base) or self.label
+        return in_language(self.labels, language, self.label)
 
 
 class Collection(models.Model):
@@ -161,8 +162,7 @@ class Collection(models.Model):
         return self.name
 
     def name_in(self, language: str) -> str:
-        base = language.split("-")[0]
-        return str(self.names.get(language) or self.names.get(base) or self.name)
+        return in_language(self.names, language, self.name)
 
     @property
     def set_spec(self) -> str:

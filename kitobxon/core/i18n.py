@@ -42,6 +42,12 @@ def supported(code: str | None) -> str | None:
     return base if base in LANGUAGE_CODES else None
 
 
+def in_language(texts: dict[str, str], language: str, fallback: str) -> str:
+    """``texts`` (a label or name per language code) in ``language``, its base language
+    ("uz" for "uz-cyrl"), else ``fallback``."""
+    return str(texts.get(language) or texts.get(language.split("-")[0]) or fallback)
+
+
 def language_for(request: HttpRequest) -> str:
     """The language this request should be answered in."""
     chosen = supported(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME))
