@@ -23,15 +23,25 @@ def test_the_snippet_is_the_window_with_the_most_matches() -> None:
     assert "g‘azallari" in result
 
 
-def test_one_marker_gives_every_text_of_a_page_what_the_functions_give() -> None:
+def test_one_marker_marks_every_text_of_a_page_and_counts_the_window_exactly() -> None:
     tokens = analyse_query("adabiyot tarixi")
-    texts = [
-        "O‘zbek adabiyoti tarixi",
-        "Adabiyotshunoslik va adabiyot nazariyasi " * 12,
-        "Tarix fanlari: " + "adabiyot " * 3 + "va boshqa " * 40,
-        "",
-    ]
     marker = Marker(tokens)
-    for text in texts:
-        assert marker.highlight(text) == highlight(text, tokens)
-        assert marker.snippet(text) == snippet(text, tokens)
+    assert marker.highlight("O‘zbek adabiyoti tarixi") == (
+        "O‘zbek <mark>adabiyoti</mark> <mark>tarixi</mark>"
+    )
+    assert marker.highlight("Adabiyot & tarix") == "<mark>Adabiyot</mark> &amp; <mark>tarix</mark>"
+    # Two marked words end exactly at the first window's edge (a + width), a third just past
+    # it; a later window holds three whole matches and wins.
+    text = "tarix " + "xx " * 4 + "adabiyot " + "yy " * 30 + "adabiyot tarix adabiyot " + "zz " * 30
+    window = len("tarix " + "xx " * 4 + "adabiyot")
+    result = marker.snippet(text, width=window)
+    assert result.count("<mark>") == 3
+    assert result.startswith("… ") and result.endswith(" …")
+    assert "xx" not in result
+    # A window exactly as wide as the first two matches counts both (its edge is included), so
+    # it ties with a later pair and, coming first, wins.
+    opening = "tarix " + "xx " * 4 + "adabiyot"
+    pair = "tarix adabiyot"
+    text = opening + " " + "ww " * 40 + pair + " " + "ww " * 40
+    chosen = marker.snippet(text, width=len(opening))
+    assert chosen.startswith("<mark>tarix</mark> xx xx xx xx <mark>adabiyot</mark>"), chosen
