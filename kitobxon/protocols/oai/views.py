@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 from lxml import etree
 
 from kitobxon.catalogue.data import RecordData
+from kitobxon.catalogue.formats.dublincore import xml_text
 from kitobxon.protocols import crosswalks
 from kitobxon.protocols.oai import repository, tokens
 from kitobxon.protocols.oai.repository import Entry, Selection
@@ -190,7 +191,7 @@ def _list_sets(values: dict[str, str], base_url: str) -> etree._Element:
     for oai_set in repository.sets():
         each = etree.SubElement(element, f"{_O}set")
         etree.SubElement(each, f"{_O}setSpec").text = oai_set.spec
-        etree.SubElement(each, f"{_O}setName").text = oai_set.name
+        etree.SubElement(each, f"{_O}setName").text = xml_text(oai_set.name)
         if oai_set.description:
             _set_description(each, oai_set.description)
     return element
@@ -205,7 +206,7 @@ def _set_description(element: etree._Element, text: str) -> None:
         nsmap={"oai_dc": oai_dc, "dc": dc},
     )
     payload.set(_SCHEMA_LOCATION, f"{oai_dc} {crosswalks.OAI_DC_SCHEMA}")
-    etree.SubElement(payload, f"{{{dc}}}description").text = text
+    etree.SubElement(payload, f"{{{dc}}}description").text = xml_text(text)
 
 
 def _get_record(values: dict[str, str], base_url: str) -> etree._Element:

@@ -254,6 +254,25 @@ def test_list_sets_names_collections_and_faculties_in_the_repository_language(
     assert names["collection:rare-books"] == "Редкие книги"
 
 
+def test_control_characters_a_librarian_pasted_into_a_set_name_do_not_break_list_sets(
+    client: Client, groups: dict[str, Any]
+) -> None:
+    services.create_collection(
+        code="pasted",
+        kind="collection",
+        name="Nusxa\x0bolingan\x0c nom",
+        description="Tavsif\x00 matni\x1b",
+        by=None,
+    )
+    root = oai(client, verb="ListSets")  # validated against the schema, as every response
+    assert set_names(root)["collection:pasted"] == "Nusxaolingan nom"
+    described = {
+        s.findtext(f"{OAI}setSpec"): s.findtext(f"{OAI}setDescription//{DC}description")
+        for s in root.iter(f"{OAI}set")
+    }
+    assert described["collection:pasted"] == "Tavsif matni"
+
+
 def test_list_records_in_collection_and_faculty_sets(
     client: Client, catalogue: dict[str, Any], groups: dict[str, Any]
 ) -> None:
