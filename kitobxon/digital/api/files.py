@@ -160,8 +160,10 @@ def open_file(request: HttpRequest, file_id: int, purpose: str = "view") -> Any:
     try:
         url = access_services.open_file(request, file, purpose=purpose)
     except errors.DigitalError as refusal:
-        decision = queries.opening(request, file, user)
-        return Status(403, {"detail": refusal.message, "code": decision.reason})
+        code = type(refusal).__name__  # NotDownloadable, MarkedCopyOnly: the file was allowed
+        if isinstance(refusal, errors.AccessDenied):
+            code = queries.opening(request, file, user).reason  # which rule refused: borrow…
+        return Status(403, {"detail": refusal.message, "code": code})
     return {
         "url": request.build_absolute_uri(url),
         "expires_in": settings.DIGITAL_LINK_MINUTES * 60,

@@ -108,7 +108,10 @@ def test_a_reader_s_download_of_a_file_not_open_to_all_is_a_marked_copy_not_a_li
     assert opening(librarian, file, "download")  # librarians manage the originals
     response = client_for(patron).post(f"/api/digital/files/{file.pk}/open?purpose=download")
     assert response.status_code == 403
-    assert response.json()["detail"] == errors.MarkedCopyOnly().message
+    assert response.json() == {
+        "detail": errors.MarkedCopyOnly().message,
+        "code": "MarkedCopyOnly",  # not the allowing decision's "registered"
+    }
 
 
 def test_the_grant_is_recorded_once_per_reader_file_purpose_and_day(
