@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 from django.utils import translation
 
@@ -30,6 +31,7 @@ from kitobxon.catalogue.models import (
     RecordStatus,
     ResourceType,
 )
+from kitobxon.catalogue.queries import readable_collections
 from kitobxon.search import analysis, registry
 from kitobxon.search.documents import PUBLIC, STAFF, SearchDocument
 
@@ -240,11 +242,14 @@ def collection_names(wanted: Mapping[str, Sequence[str]]) -> dict[str, dict[str,
         return {}
     language = translation.get_language() or settings.LANGUAGE_CODE
     names = {
-        c.code: c.name_in(language)
-        for c in Collection.objects.filter(code__in=codes).only("code", "name", "names")
+        (c.kind, c.code): c.name_in(language)
+        for c in readable_collections(AnonymousUser())
+        .filter(code__in=codes)
+        .only("kind", "code", "name", "names")
     }
+    # The facet is the kind: a faculty's code typed as ?collection= is not named as one.
     return {
-        facet: {code: names[code] for code in values if code in names}
+        facet: {code: names[(facet, code)] for code in values if (facet, code) in names}
         for facet, values in wanted.items()
     }
 

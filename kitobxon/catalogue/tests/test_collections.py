@@ -12,7 +12,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from kitobxon.accounts import services as accounts
 from kitobxon.accounts.models import User
@@ -508,6 +508,18 @@ def test_the_results_page_names_all_its_faculties_and_collections_in_one_query()
     for n in range(1, 6):
         gather(n)
     assert queries_of_the_page() == (total, 1)
+
+
+@pytest.mark.django_db
+def test_a_facet_names_only_codes_of_its_own_kind(philology: Collection, rare: Collection) -> None:
+    from kitobxon.catalogue.search import collection_names
+
+    with translation.override("en"):
+        named = collection_names(
+            {"faculty": ["philology", "rare-books"], "collection": ["philology"]}
+        )
+    # A collection's code typed as a faculty (and the other way round) is not given its name.
+    assert named == {"faculty": {"philology": "Faculty of Philology"}, "collection": {}}
 
 
 @pytest.mark.django_db

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from kitobxon.catalogue.data import RecordData
 from kitobxon.catalogue.models import Collection, Record, RecordStatus, ResourceType, Tombstone
-from kitobxon.catalogue.queries import readable_records, to_data, with_details
+from kitobxon.catalogue.queries import readable_collections, readable_records, to_data, with_details
 
 PAGE_SIZE = 100
 """Records or headers per response; the rest follows by resumption token."""
@@ -82,7 +82,7 @@ def sets() -> list[OAISet]:
     found += [OAISet(f"lang:{code}", code) for code in sorted(languages)]
     language = translation.get_language() or settings.LANGUAGE_CODE
     groups: dict[str, list[Collection]] = {kind: [] for kind in _GROUPS}
-    for collection in Collection.objects.order_by("code"):
+    for collection in readable_collections(AnonymousUser()).order_by("code"):
         groups[collection.kind].append(collection)
     parents = {"collection": _("Collections"), "faculty": _("Faculties and departments")}
     for kind in _GROUPS:
@@ -98,7 +98,7 @@ def is_set(spec: str) -> bool:
     if kind == "type":
         return value in ResourceType.values
     if kind in _GROUPS:
-        return Collection.objects.filter(kind=kind, code=value).exists()
+        return readable_collections(AnonymousUser()).filter(kind=kind, code=value).exists()
     return kind == "lang" and bool(_LANGUAGE.match(value))
 
 
