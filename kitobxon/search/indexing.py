@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from django.conf import settings
@@ -25,6 +26,8 @@ from kitobxon.search.documents import SearchDocument, split_key
 from kitobxon.search.models import PendingChange
 
 BATCH = 1000
+
+logger = logging.getLogger(__name__)
 
 
 def enqueue(kind: str, ids: Iterable[object]) -> None:
@@ -92,6 +95,9 @@ def _drain(*, batch: int, max_batches: int | None) -> int:
     done = 0
     batches = 0
     backend = get_backend()
+    if backend.outdated:  # it would refuse the writes: leave the outbox for the reindex
+        logger.warning("search index built by an older release: run `kitobxon reindex`")
+        return 0
     while max_batches is None or batches < max_batches:
         rows = list(
             PendingChange.objects.order_by("id").values_list("id", "kind", "object_id")[:batch]

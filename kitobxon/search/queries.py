@@ -41,7 +41,7 @@ def index_health() -> str | None:
     try:
         backend = get_backend()
         backend.count()
-        if getattr(backend, "outdated", False):
+        if backend.outdated:
             return "search index built by an older release: run `kitobxon reindex`"
     except Exception as exc:
         return f"search index unreachable: {exc}"

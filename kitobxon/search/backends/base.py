@@ -64,6 +64,12 @@ Progress = Callable[[int], None]
 class Backend(Protocol):
     name: str
 
+    @property
+    def outdated(self) -> bool:
+        """The index was built for another schema: it answers, but takes no changes until
+        `kitobxon reindex`."""
+        ...
+
     def writer(self) -> AbstractContextManager[Writer]:
         """Changes made through the writer are visible to searches once the block exits."""
         ...

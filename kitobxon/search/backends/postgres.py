@@ -629,6 +629,7 @@ _YEAR_CASE = _year_case()
 
 class PostgresBackend:
     name = "postgres"
+    outdated = False  # its tables follow the migrations
 
     # --- writing -----------------------------------------------------------------------
 

@@ -17,10 +17,11 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from kitobxon.search import analysis, plan, query, registry, searching
+from kitobxon.search import analysis, indexing, plan, query, registry, searching
 from kitobxon.search.backends import _backend, get_backend
 from kitobxon.search.backends.base import Backend, SearchQuery
 from kitobxon.search.documents import PUBLIC, STAFF, YEAR_RANGES, Page, SearchDocument
+from kitobxon.search.models import PendingChange
 from kitobxon.search.queries import index_health
 from kitobxon.search.searching import SearchRequest, SearchResponse
 
@@ -876,10 +877,14 @@ def test_a_tantivy_index_of_an_older_schema_answers_until_the_reindex_but_takes_
     refused = pytest.raises(tantivy_backend.IndexOutdated, match="kitobxon reindex")
     with refused, backend.writer() as writer:
         writer.upsert([BY_ID["xamsa"]])
+    indexing.enqueue(KIND, ["xamsa"])  # a change made meanwhile waits in the outbox, unread
+    assert indexing.drain() == 0
+    assert PendingChange.objects.count() == 1
 
     backend.rebuild([CORPUS], lambda n: None)
     assert not backend.outdated
     assert index_health() is None
+    assert indexing.drain() == 1 and not PendingChange.objects.exists()
     assert set(ids(find("", filters={"faculty": ["tarix"]}))) == {"a-bobur", "a-orzu"}
     with backend.writer() as writer:
         writer.delete([f"{KIND}:a-orzu"])
