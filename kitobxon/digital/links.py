@@ -42,11 +42,16 @@ def make_token(file: DigitalFile, user: Any, purpose: str = "view") -> str:
     return signing.dumps(payload, salt=SALT, compress=False)
 
 
+def url_name(file: DigitalFile) -> str:
+    """The last segment of a file's address, which browsers and apps save it under: the
+    original name, made safe for a URL."""
+    stem, dot, extension = file.original_name.rpartition(".")
+    return f"{slugify(stem or file.original_name)[:60] or 'file'}{dot}{extension.lower()[:8]}"
+
+
 def signed_url(file: DigitalFile, user: Any, purpose: str = "view") -> str:
     """The URL of ``file``'s bytes for ``user``; call only after ``policy.decide`` allowed it."""
-    stem, dot, extension = file.original_name.rpartition(".")
-    name = f"{slugify(stem or file.original_name)[:60] or 'file'}{dot}{extension.lower()[:8]}"
-    return reverse("digital:bytes", args=[make_token(file, user, purpose), name])
+    return reverse("digital:bytes", args=[make_token(file, user, purpose), url_name(file)])
 
 
 def read_token(token: str, user: Any) -> Link:

@@ -86,9 +86,15 @@ def cover_file(request: HttpRequest, record_id: int) -> DigitalFile | None:
     can say as much as the file), so each viewer gets the cover they may see, or none.
     """
     for file in files_for_request(request, record_id):
-        if file.thumbnail and opening(request, file).allowed:
+        if may_see_thumbnail(request, file):
             return file
     return None
+
+
+def may_see_thumbnail(request: HttpRequest, file: DigitalFile) -> bool:
+    """A thumbnail (a first page can say as much as the file) follows the file's decision; it
+    is not a grant, since every visit to a record page with a cover would be one."""
+    return bool(file.thumbnail) and opening(request, file).allowed
 
 
 def files_for_request(request: HttpRequest, record_id: int) -> list[DigitalFile]:

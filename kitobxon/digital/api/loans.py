@@ -22,8 +22,9 @@ from ninja.pagination import PageNumberPagination, paginate
 from kitobxon.accounts.api import AUTH
 from kitobxon.catalogue.api import READ_AUTH
 from kitobxon.catalogue.models import Record
-from kitobxon.catalogue.queries import access_record, readable_records
+from kitobxon.catalogue.queries import readable_records
 from kitobxon.digital import policy, queries
+from kitobxon.digital.api.files import _librarian
 from kitobxon.digital.errors import DigitalError
 from kitobxon.digital.forms import LicenceForm
 from kitobxon.digital.models import DigitalLoan, DigitalLoanState, WaitlistEntry, WaitState
@@ -195,11 +196,9 @@ def licence(request: HttpRequest, record_id: int) -> LicenceOut:
 
 
 def _licence_record(request: HttpRequest, record_id: int) -> tuple[Any, Record]:
-    """The librarian and the record whose licence they manage (the files page's own checks)."""
-    user = _caller(request)
-    if not policy.is_staff(user):
-        raise HttpError(403, _("Only librarians may manage digital files."))
-    return user, access_record(user, record_id)
+    """The librarian and the record whose licence they manage (the files API's own checks)."""
+    user = _librarian(request)
+    return user, _record(user, record_id)
 
 
 @router.put(

@@ -14,7 +14,8 @@ signed in are not recorded (the file's open policy is already in the ledger). Re
 written to the ledger: a public, permanent log of who was turned away from which book would say
 more about readers than the library needs to prove, and would grow with every retry. A
 download's entry is its ``watermark.issued`` (``services.downloads``), so ``decide`` does not
-record one for it. Thumbnails follow the file's decision but are not grants (``may_see_thumbnail``).
+record one for it. Thumbnails follow the file's decision but are not grants
+(``queries.may_see_thumbnail``).
 """
 
 from __future__ import annotations
@@ -80,12 +81,6 @@ def open_file(request: HttpRequest, file: DigitalFile, *, purpose: str = "view")
     if getattr(request.user, "is_authenticated", False):
         _record_grant(file, request.user, purpose=purpose, reason=decision.reason)
     return links.signed_url(file, request.user, purpose)
-
-
-def may_see_thumbnail(request: HttpRequest, file: DigitalFile) -> bool:
-    """A thumbnail (a first page can say as much as the file) follows the file's decision; it
-    is not recorded, since every visit to a record page with a cover would be a grant."""
-    return bool(file.thumbnail) and queries.opening(request, file).allowed
 
 
 def grant_key(file: DigitalFile, reader: Any, purpose: str) -> str:

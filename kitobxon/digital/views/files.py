@@ -76,7 +76,7 @@ def thumbnail(request: HttpRequest, file_id: int) -> HttpResponseBase:
     """A file's thumbnail (first PDF page, EPUB cover, image), only to readers who may open it:
     a first page can say as much as the file."""
     file = queries.access_file(request.user, file_id)
-    if not access.may_see_thumbnail(request, file):
+    if not queries.may_see_thumbnail(request, file):
         raise Http404
     response = FileResponse(default_storage.open(file.thumbnail, "rb"), content_type="image/jpeg")
     response["Cache-Control"] = "private, max-age=3600"

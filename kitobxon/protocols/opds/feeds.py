@@ -29,7 +29,6 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from kitobxon.catalogue.languages import language_name
@@ -37,6 +36,7 @@ from kitobxon.catalogue.models import ResourceType
 from kitobxon.catalogue.queries import readable_records, with_details
 from kitobxon.digital import policy
 from kitobxon.digital import queries as digital
+from kitobxon.digital.links import url_name
 from kitobxon.digital.models import Access, DigitalFile, DigitalLoanState
 from kitobxon.digital.states import OPEN_WAIT_STATES
 from kitobxon.protocols.opds.standing import Availability, Standing, standings
@@ -443,13 +443,6 @@ def open_to_visitors(file: DigitalFile) -> bool:
     return decision.allowed and decision.download
 
 
-def file_name(file: DigitalFile) -> str:
-    """The last segment of a file's address, which apps use to name what they save: the
-    original name, made safe for a URL as the digital library's signed links make it."""
-    stem, dot, extension = file.original_name.rpartition(".")
-    return f"{slugify(stem or file.original_name)[:60] or 'file'}{dot}{extension.lower()[:8]}"
-
-
 def _file_links(
     caller: Caller, record_id: int, files: list[DigitalFile], standing: Standing | None
 ) -> list[Link]:
@@ -473,7 +466,7 @@ def _file_links(
                 )
             elif open_to_visitors(file):
                 # Apps save what an acquisition link gives: the file itself, its real type.
-                door = reverse("protocols:opds-open", args=[file.pk, file_name(file)])
+                door = reverse("protocols:opds-open", args=[file.pk, url_name(file)])
                 href = caller.absolute(door)
                 links.append(Link(READER[caller.version], reader, HTML, title))
                 links.append(Link(rel, href, file.content_type, title, availability=lent))
