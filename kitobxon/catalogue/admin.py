@@ -109,9 +109,6 @@ class CollectionAdmin(admin.ModelAdmin):
         else:
             obj.pk = services.create_collection(**fields, by=request.user).pk
 
-    def delete_model(self, request: Any, obj: Any) -> None:
-        services.delete_collection(obj, by=request.user)
-
     def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
         return False  # delete on the cataloguing page, which asks about the records in it
 

@@ -90,12 +90,12 @@ def _data(payload: RecordIn) -> RecordData:
     )
 
 
-def _collections(payload: RecordIn) -> list[Collection] | None:
+def _collections(payload: RecordIn, user: User) -> list[Collection] | None:
     """The collections a payload names by code, or None when it names none."""
     if payload.collections is None:
         return None
     codes = set(payload.collections)
-    found = list(Collection.objects.filter(code__in=codes))
+    found = list(queries.readable_collections(user).filter(code__in=codes))
     unknown = codes - {c.code for c in found}
     if unknown:
         raise HttpError(
@@ -138,7 +138,10 @@ def create_record(request: HttpRequest, payload: RecordIn) -> Status:
     user = _librarian(request)
     try:
         saved = services.create_record(
-            _data(payload), by=user, status=_status(payload), collections=_collections(payload)
+            _data(payload),
+            by=user,
+            status=_status(payload),
+            collections=_collections(payload, user),
         )
     except CatalogueError as error:
         raise HttpError(422, error.message) from error
@@ -155,7 +158,7 @@ def update_record(request: HttpRequest, record_id: int, payload: RecordIn) -> Re
             _data(payload),
             status=_status(payload),
             by=user,
-            collections=_collections(payload),
+            collections=_collections(payload, user),
         )
     except CatalogueError as error:
         raise HttpError(422, error.message) from error

@@ -123,10 +123,13 @@ def delete_collection(collection: Collection, *, by: User | None, detach: bool =
     """Delete a collection. One that still gathers records is refused, unless ``detach``
     takes its records out of it first (they get a new datestamp: their sets changed)."""
     with transaction.atomic():
+        # The member records first, in order, as set_record_collections locks a record before
+        # its links: the other way round, the two deadlock on PostgreSQL.
         members = list(
-            Record.collections.through.objects.select_for_update()
-            .filter(collection=collection)
-            .values_list("record_id", flat=True)
+            Record.objects.select_for_update(of=("self",))
+            .filter(collections=collection)
+            .order_by("pk")
+            .values_list("pk", flat=True)
         )
         if members and not detach:
             raise CollectionNotEmpty()

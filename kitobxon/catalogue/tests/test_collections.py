@@ -613,7 +613,11 @@ def test_the_demo_puts_dissertations_in_faculties_and_classics_in_a_collection()
     own = [data for data, _copies in demo.project_records()]
     saved = services.save_records(own, by=None)
     first = demo._collections(saved, own)
-    assert demo._collections(saved, own) == first  # safe to run again
+    stamps = dict(Record.objects.values_list("pk", "modified_at"))
+    changes = AuditEvent.objects.filter(action="record.collections_changed").count()
+    demo._collections(saved, own)  # safe to run again: nothing moves, nothing is re-stamped
+    assert dict(Record.objects.values_list("pk", "modified_at")) == stamps
+    assert AuditEvent.objects.filter(action="record.collections_changed").count() == changes
     assert Collection.objects.count() == 4
     assert set(Collection.objects.filter(kind="faculty").values_list("code", flat=True)) == {
         "filologiya",
