@@ -74,10 +74,6 @@ def library(database: str, records: int, postgres: str) -> dict[str, str]:
     ).stdout
     summary = json.loads(output)[0]
     summary["seconds"] = round(time.perf_counter() - started, 1)
-    if database == "postgres":
-        # What autovacuum does within a minute or so of a large import: without statistics
-        # the planner sorts the whole table for each page instead of walking the keyset index.
-        subprocess.run(["psql", f"{postgres}/{name}", "-qc", "ANALYZE"], check=True)
     marker.write_text(json.dumps(summary))
     return env
 

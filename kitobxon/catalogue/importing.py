@@ -38,9 +38,6 @@ from kitobxon.catalogue.services.records import fill_work_key
 
 logger = logging.getLogger(__name__)
 
-# After an import that wrote this many records the catalogue's tables are analysed again.
-REFRESH_STATISTICS_FROM = 10_000
-
 Reader = Callable[[BinaryIO], Iterator[Parsed]]
 Writer = Callable[[Iterable[RecordData], BinaryIO], int]
 
@@ -216,7 +213,9 @@ def import_file(
                 report.unchanged += 1
 
     try:
-        _freeze_what_lives_already()
+        large = path.stat().st_size >= BACKGROUND_PARSING_FROM
+        if large:  # a full collection costs ~80 ms: worth it only for a long import
+            _freeze_what_lives_already()
         for offset, chunk in _chunks(path, name, batch_size):
             for parsed in chunk:
                 if parsed.ok:
@@ -229,13 +228,13 @@ def import_file(
                     report.seconds = time.perf_counter() - started
                     progress(offset, report)
         flush()
-        if report.imported + report.updated >= REFRESH_STATISTICS_FROM:
-            services.refresh_statistics()
+        services.refresh_statistics(written=report.imported + report.updated)
         if progress is not None:
             report.seconds = time.perf_counter() - started
             progress(path.stat().st_size, report)
     finally:
-        gc.unfreeze()
+        if large:
+            gc.unfreeze()
         quarantine.close()
     report.seconds = time.perf_counter() - started
     if quarantine.rejects_path is not None and report.rejected:

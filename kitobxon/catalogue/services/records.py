@@ -539,8 +539,16 @@ def queue_import(*, path: Path, file_name: str, format: str, by: User | None) ->
     return job
 
 
-def refresh_statistics() -> None:
-    """After a large import: the planner learns the sizes of the tables it grew."""
+# After a bulk load that wrote this many records the catalogue's tables are analysed again.
+REFRESH_STATISTICS_FROM = 10_000
+
+
+def refresh_statistics(written: int) -> bool:
+    """After a bulk load (an import, a harvest) that wrote ``written`` records: from
+    ``REFRESH_STATISTICS_FROM`` on, the planner learns the sizes of the tables it grew, which
+    autovacuum would only tell it later. Returns whether it did."""
+    if written < REFRESH_STATISTICS_FROM:
+        return False
     bulk.refresh_statistics(
         [
             Record,
@@ -553,6 +561,7 @@ def refresh_statistics() -> None:
             Tombstone,
         ]
     )
+    return True
 
 
 def import_progress(

@@ -19,9 +19,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kitobxon.accounts.models import User
-from kitobxon.catalogue import importing, synthetic
+from kitobxon.catalogue import synthetic
 from kitobxon.catalogue.importing import import_file
 from kitobxon.catalogue.models import ImportJob, Record
+from kitobxon.catalogue.services import records
 
 SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 needs_shared = pytest.mark.skipif(not SHARED.exists(), reason="../shared/data is not present")
@@ -50,7 +51,7 @@ def test_reimporting_a_file_updates_instead_of_duplicating(tmp_path: Path) -> No
 def test_a_large_import_lets_the_query_planner_see_the_grown_tables(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(importing, "REFRESH_STATISTICS_FROM", 25)
+    monkeypatch.setattr(records, "REFRESH_STATISTICS_FROM", 25)
     analysed = [
         "ANALYZE " + connection.ops.quote_name(Record._meta.db_table),  # SQLite, one by one
         "ANALYZE " + connection.ops.quote_name(Record._meta.db_table) + ",",  # PostgreSQL

@@ -179,6 +179,7 @@ def harvest(
         report.requests = fetcher.requests
         report.retries = fetcher.retries
         report.seconds = time.monotonic() - started
+    catalogue.refresh_statistics(written=report.harvested + report.updated)
     return report
 
 

@@ -152,6 +152,22 @@ def test_sample_list_records_are_imported_once_and_the_bad_header_reported(
     assert report.complete_list_size == 8
 
 
+def test_a_large_harvest_lets_the_query_planner_see_the_grown_tables(
+    db: None, samples: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kitobxon.catalogue.services import records
+
+    monkeypatch.setattr(records, "REFRESH_STATISTICS_FROM", 1)  # the sample holds one record
+    with CaptureQueriesContext(connection) as captured:
+        report = harvest(samples.url("/ListRecords.xml/oai"), fetcher=fast())
+    assert report.harvested == 1
+    analysed = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("ANALYZE")]
+    assert any("catalogue_record" in sql for sql in analysed), analysed
+
+
 def test_a_page_that_is_not_well_formed_is_reported_and_the_harvest_not_completed(
     db: None, samples: Repository
 ) -> None:
