@@ -42,8 +42,7 @@ class CollectionChoiceField(forms.ModelMultipleChoiceField):
     """Collections and faculties, each named in the cataloguer's language, with its kind."""
 
     def label_from_instance(self, obj: Collection) -> str:
-        name = obj.name_in(translation.get_language() or settings.LANGUAGE_CODE)
-        return f"{name} ({obj.get_kind_display()})"
+        return f"{obj.local_name} ({obj.get_kind_display()})"
 
 
 class RecordForm(forms.Form):

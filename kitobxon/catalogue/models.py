@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from kitobxon.core.i18n import in_language
@@ -161,8 +162,12 @@ class Collection(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def name_in(self, language: str) -> str:
-        return in_language(self.names, language, self.name)
+    @property
+    def local_name(self) -> str:
+        """The name in the active interface language (or its base language), else the name."""
+        return in_language(
+            self.names, translation.get_language() or settings.LANGUAGE_CODE, self.name
+        )
 
     @property
     def set_spec(self) -> str:

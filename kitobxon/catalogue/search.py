@@ -14,10 +14,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
-from django.utils import translation
 
 from kitobxon.catalogue.languages import language_name
 from kitobxon.catalogue.models import (
@@ -240,9 +238,8 @@ def collection_names(wanted: Mapping[str, Sequence[str]]) -> dict[str, dict[str,
     codes = {code for values in wanted.values() for code in values}
     if not codes:
         return {}
-    language = translation.get_language() or settings.LANGUAGE_CODE
     names = {
-        (c.kind, c.code): c.name_in(language)
+        (c.kind, c.code): c.local_name
         for c in readable_collections(AnonymousUser())
         .filter(code__in=codes)
         .only("kind", "code", "name", "names")

@@ -12,7 +12,7 @@ from django.db.models import Count
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -61,14 +61,9 @@ def record_list(request: HttpRequest) -> HttpResponse:
             "kind": kind,
             "query": query,
             "collection": collection,
-            "collection_name": _name(collection) if collection else "",
+            "collection_name": collection.local_name if collection else "",
         },
     )
-
-
-def _name(collection: Collection) -> str:
-    """A collection's name in the reader's language."""
-    return collection.name_in(translation.get_language() or settings.LANGUAGE_CODE)
 
 
 @require_GET
@@ -76,7 +71,7 @@ def record_detail(request: HttpRequest, record_id: int) -> HttpResponse:
     record = queries.access_record(request.user, record_id)
     groups: dict[str, list[tuple[Collection, str]]] = {kind: [] for kind in Collection.Kind}
     for collection in record.collections.order_by("name"):
-        groups[collection.kind].append((collection, _name(collection)))
+        groups[collection.kind].append((collection, collection.local_name))
     return render(
         request,
         "catalogue/record_detail.html",
@@ -290,7 +285,7 @@ def collection_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "catalogue/collection_list.html",
-        {"collections": [(c, _name(c)) for c in collections]},
+        {"collections": [(c, c.local_name) for c in collections]},
     )
 
 

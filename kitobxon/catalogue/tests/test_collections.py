@@ -96,9 +96,12 @@ def test_a_collection_is_created_with_its_names_and_audited(
         "faculty",
         "faculty:philology",
     )
-    assert philology.name_in("ru") == "Филологический факультет"
-    assert philology.name_in("en-gb") == "Faculty of Philology"
-    assert philology.name_in("kaa") == "Filologiya fakulteti"  # no Karakalpak name: the name
+    with translation.override("ru"):
+        assert philology.local_name == "Филологический факультет"
+    with translation.override("en-gb"):
+        assert philology.local_name == "Faculty of Philology"
+    with translation.override("kaa"):
+        assert philology.local_name == "Filologiya fakulteti"  # no Karakalpak name: the name
     assert audit_actions(rare) == ["collection.created"]
 
 

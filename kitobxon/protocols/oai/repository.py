@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Min, Q, QuerySet
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from kitobxon.catalogue.data import RecordData
@@ -80,14 +79,13 @@ def sets() -> list[OAISet]:
     for codes in _published().values_list("languages", flat=True).distinct():
         languages.update(code for code in codes or [] if _LANGUAGE.match(code))
     found += [OAISet(f"lang:{code}", code) for code in sorted(languages)]
-    language = translation.get_language() or settings.LANGUAGE_CODE
     groups: dict[str, list[Collection]] = {kind: [] for kind in _GROUPS}
     for collection in readable_collections(AnonymousUser()).order_by("code"):
         groups[collection.kind].append(collection)
     parents = {"collection": _("Collections"), "faculty": _("Faculties and departments")}
     for kind in _GROUPS:
         found.append(OAISet(kind, parents[kind]))
-        found += [OAISet(c.set_spec, c.name_in(language), c.description) for c in groups[kind]]
+        found += [OAISet(c.set_spec, c.local_name, c.description) for c in groups[kind]]
     return found
 
 
