@@ -261,7 +261,7 @@ def test_control_characters_a_librarian_pasted_into_a_set_name_do_not_break_list
         code="pasted",
         kind="collection",
         name="Nusxa\x0bolingan\x0c nom",
-        description="Tavsif\x00 matni\x1b",
+        description="Tavsif\x1b matni\x08",
         by=None,
     )
     root = oai(client, verb="ListSets")  # validated against the schema, as every response
