@@ -10,11 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Q
 from django.utils import timezone
 
-from kitobxon.catalogue.models import Branch
-from kitobxon.circulation.models import ClosureDay, OpeningHours, PeriodUnit
+from kitobxon.circulation.models import PeriodUnit
 
 END_OF_DAY = time(23, 59, 59)
 SEARCH_LIMIT = 366  # a branch closed for a whole year is treated as open rather than looping
@@ -97,20 +95,3 @@ class Calendar:
 
 def _aware(day: date, at: time) -> datetime:
     return timezone.make_aware(datetime.combine(day, at))
-
-
-def for_branch(branch: Branch | int) -> Calendar:
-    """The calendar of ``branch``: its weekly hours and its own and library-wide closures."""
-    branch_id = branch if isinstance(branch, int) else branch.pk
-    hours = {
-        weekday: (opens, closes)
-        for weekday, opens, closes in OpeningHours.objects.filter(branch_id=branch_id)
-        .order_by()
-        .values_list("weekday", "opens", "closes")
-    }
-    closures = frozenset(
-        ClosureDay.objects.filter(Q(branch_id=branch_id) | Q(branch__isnull=True))
-        .order_by()
-        .values_list("date", flat=True)
-    )
-    return Calendar(hours=hours, closures=closures)

@@ -524,3 +524,18 @@ class SentNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.subject} {self.on}"
+
+
+class TermsVersion(models.Model):
+    """One row whose random token changes with every change to the rules matrix or a branch
+    calendar (database triggers, migration 0004), so that processes may keep the lending
+    terms in memory and know when to read them again (``circulation.terms``)."""
+
+    token = models.CharField(max_length=32)
+
+    class Meta:
+        verbose_name = _("lending terms version")
+        verbose_name_plural = _("lending terms versions")
+
+    def __str__(self) -> str:
+        return self.token

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from kitobxon.accounts.models import User
 from kitobxon.catalogue.models import Branch, Item, ItemStatus, LoanType
-from kitobxon.circulation import calendar, errors, rules
+from kitobxon.circulation import errors, rules, terms
 from kitobxon.circulation.models import (
     QUEUED_HOLD_STATES,
     Block,
@@ -153,7 +153,7 @@ def accruing_fine(loan: Loan, at: datetime | None = None) -> Decimal:
     rule = rules.rule_for(loan.segment, loan.item.loan_type, loan.item.branch_id)
     return rules.overdue_fine(
         rule,
-        calendar.for_branch(loan.branch_id),
+        terms.calendar_for(loan.branch_id),
         loan.due_at,
         at or timezone.now(),
         already=loan_fines(loan),

@@ -16,40 +16,15 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Q
-
 from kitobxon.catalogue.models import Item, LoanType
+from kitobxon.circulation import terms
 from kitobxon.circulation.calendar import Calendar
-from kitobxon.circulation.models import ANY, LoanRule
-
-# Used only when the matrix has no rule at all, not even any/any: lend for 14 days, no fines.
-FALLBACK = LoanRule(
-    segment=ANY,
-    loan_type=ANY,
-    loan_period=14,
-    max_items=5,
-    renewals_allowed=1,
-    renewal_period=14,
-    holds_allowed=True,
-)
-
-
-def specificity(rule: LoanRule) -> int:
-    return (
-        (4 if rule.branch_id else 0)
-        + (2 if rule.segment != ANY else 0)
-        + (1 if rule.loan_type != ANY else 0)
-    )
+from kitobxon.circulation.models import LoanRule
 
 
 def rule_for(segment: str, loan_type: str, branch_id: int | None) -> LoanRule:
     """The most specific rule for a reader segment, a loan type and a (home) branch."""
-    candidates = LoanRule.objects.filter(
-        Q(branch__isnull=True) | Q(branch_id=branch_id),
-        segment__in=[segment, ANY],
-        loan_type__in=[loan_type, ANY],
-    )
-    return max(candidates, key=specificity, default=FALLBACK)
+    return terms.current().rule_for(segment, loan_type, branch_id)
 
 
 def rule_for_item(segment: str, item: Item) -> LoanRule:

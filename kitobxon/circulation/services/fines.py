@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from kitobxon.accounts.models import User
-from kitobxon.circulation import calendar, queries, rules
+from kitobxon.circulation import queries, rules, terms
 from kitobxon.circulation.calendar import Calendar
 from kitobxon.circulation.errors import AmountExceedsBalance, InvalidAmount
 from kitobxon.circulation.models import Charge, ChargeKind, Loan, LoanRule
@@ -70,7 +70,7 @@ def charge_overdue(
     rule = rule or rules.rule_for(loan.segment, item.loan_type, item.branch_id)
     amount = rules.overdue_fine(
         rule,
-        branch_calendar or calendar.for_branch(loan.branch_id),
+        branch_calendar or terms.calendar_for(loan.branch_id),
         loan.due_at,
         until,
         already=queries.loan_fines(loan),

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from kitobxon.accounts.models import User
 from kitobxon.catalogue.models import Branch, Item, ItemStatus, LoanType, Record
-from kitobxon.circulation import calendar, queries, rules
+from kitobxon.circulation import queries, rules, terms
 from kitobxon.circulation.errors import (
     AlreadyOnHold,
     AlreadyOnLoan,
@@ -249,7 +249,7 @@ def route_item(
             hold.state = next_hold_state(hold.state, event)
             hold.trapped_item = item
             hold.trapped_at = hold.trapped_at or at
-            hold.pickup_by = calendar.for_branch(branch).add_open_days(
+            hold.pickup_by = terms.calendar_for(branch).add_open_days(
                 today, settings.CIRCULATION_HOLD_PICKUP_DAYS
             )
             hold.save(update_fields=["state", "trapped_item", "trapped_at", "pickup_by"])

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from kitobxon.accounts.models import User
 from kitobxon.catalogue.models import Branch, Item, ItemStatus, LoanType
-from kitobxon.circulation import calendar, queries, rules
+from kitobxon.circulation import calendar, queries, rules, terms
 from kitobxon.circulation.errors import (
     HoldWaiting,
     InvalidAmount,
@@ -90,8 +90,9 @@ def _terms(segment: str, item: Item, desk_id: int, known: _Terms | None = None) 
     key = (segment, item.loan_type, item.branch_id, desk_id)
     if known is not None and known.key == key:
         return known
-    rule = rules.rule_for(segment, item.loan_type, item.branch_id)
-    return _Terms(key, rule, calendar.for_branch(desk_id))
+    lending = terms.current()
+    rule = lending.rule_for(segment, item.loan_type, item.branch_id)
+    return _Terms(key, rule, lending.calendar(desk_id))
 
 
 def _count(loans: QuerySet[Loan]) -> Coalesce:
@@ -186,8 +187,8 @@ def check_out(
             if hold is None and locked.status != ItemStatus.AVAILABLE:
                 raise ItemNotAvailable()
             desk = branch or locked.branch
-            terms = _terms(reader.segment, locked, desk.pk, known)
-            rule = terms.rule
+            agreed = _terms(reader.segment, locked, desk.pk, known)
+            rule = agreed.rule
             if rule.loan_type == ANY:
                 lent = row["out_all"]
             elif rule.loan_type == locked.loan_type:
@@ -201,7 +202,7 @@ def check_out(
                     _("The reader already has %(limit)d items on loan, the most allowed.")
                     % {"limit": rule.max_items}
                 )
-            due_at = terms.calendar.due_at(at, rule.loan_period, rule.period_unit)
+            due_at = agreed.calendar.due_at(at, rule.loan_period, rule.period_unit)
             # No savepoint of its own: nothing is written before it, so a refused insert
             # (another desk lent the copy first) rolls back the whole check-out below.
             inserting = True
@@ -360,15 +361,15 @@ def renew(loan: Loan, *, by: User | None, at: datetime | None = None) -> Loan:
         )
         noted: bool = reader.noted  # type: ignore[attr-defined]  # queries.standing
         ensure_may_borrow(reader, today, owed=queries.owed_of(reader), noted=noted)
-        terms = _terms(locked.segment, item, locked.branch_id, known)
-        rule = terms.rule
+        agreed = _terms(locked.segment, item, locked.branch_id, known)
+        rule = agreed.rule
         if locked.renewals >= rule.renewals_allowed:
             raise RenewalLimitReached()
         if reader.waiting:
             raise HoldWaiting()
         if at - locked.due_at > timedelta(days=rule.renew_overdue_days):
             raise OverdueTooLong()
-        branch_calendar = terms.calendar
+        branch_calendar = agreed.calendar
         fines.charge_overdue(locked, until=at, by=by, rule=rule, branch_calendar=branch_calendar)
         start = at if rule.period_unit == PeriodUnit.HOURS else max(at, locked.due_at)
         locked.due_at = branch_calendar.due_at(start, rule.renewal_period, rule.period_unit)

@@ -11,7 +11,7 @@ import pytest
 
 from kitobxon.accounts.models import User
 from kitobxon.catalogue.models import Branch, Item, LoanType
-from kitobxon.circulation import calendar, queries, rules, services
+from kitobxon.circulation import queries, rules, services, terms
 from kitobxon.circulation.calendar import Calendar
 from kitobxon.circulation.models import Charge, ChargeKind, LoanRule, PeriodUnit
 from kitobxon.circulation.tests.factories import MONDAY, closed_on, local, open_hours
@@ -100,11 +100,11 @@ def test_the_calendar_of_a_branch_reads_its_hours_and_closures(desk: Branch, nuk
     open_hours(desk, range(6), "09:00", "18:00")
     closed_on("2025-03-21", "Navroʻz")
     closed_on("2025-03-04", "Taʼmirlash", branch=nukus)
-    toshkent = calendar.for_branch(desk)
+    toshkent = terms.calendar_for(desk)
     assert not toshkent.is_open(date(2025, 3, 9))  # Sunday
     assert not toshkent.is_open(date(2025, 3, 21))  # library-wide holiday
     assert toshkent.is_open(date(2025, 3, 4))  # only Nukus is closed that day
-    assert not calendar.for_branch(nukus).is_open(date(2025, 3, 4))
+    assert not terms.calendar_for(nukus).is_open(date(2025, 3, 4))
 
 
 @pytest.mark.django_db

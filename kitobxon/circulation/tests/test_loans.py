@@ -13,12 +13,13 @@ from django.db import transaction
 
 from kitobxon.accounts.models import Segment, User
 from kitobxon.catalogue.models import Branch, Item, ItemStatus, LoanType, Record
-from kitobxon.circulation import errors, queries, services
+from kitobxon.circulation import errors, queries, services, terms
 from kitobxon.circulation.models import (
     Charge,
     ChargeKind,
     LoanRule,
     LoanState,
+    TermsVersion,
     Transit,
 )
 from kitobxon.circulation.tests.factories import MONDAY, local
@@ -352,19 +353,19 @@ def test_the_desk_work_runs_a_fixed_number_of_statements(
     librarian: User,
     desk: Branch,
     django_assert_num_queries: Callable[..., object],
+    terms_version: TermsVersion,
 ) -> None:
-    # Check-out: the rule and the desk's calendar (3, before the transaction); lock the
-    # reader and the copy; one read (balance, blocks, loans out, holds); the loan; the copy's
-    # status through the catalogue (3: update, audit, search, the copy already locked);
-    # audit; ledger.
+    # Check-out: the lending terms' version (1, before the transaction: the rules and the
+    # calendars themselves are kept in memory, see test_terms); lock the reader and the copy;
+    # one read (balance, blocks, loans out, holds); the loan; the copy's status through the
+    # catalogue (3: update, audit, search, the copy already locked); audit; ledger.
     copy = make_copy()
-    with django_assert_num_queries(14):  # type: ignore[attr-defined]
-        loan = services.check_out(copy, patron, by=librarian)
-    # Renewal: lock record, copy, loan; one read (reader, balance, blocks, holds); the rule
-    # and the calendar, read once for the due date and any fine; update; audit; ledger.
+    terms.current()
     with django_assert_num_queries(12):  # type: ignore[attr-defined]
+        loan = services.check_out(copy, patron, by=librarian)
+    # Renewal: the terms' version; lock record, copy, loan; one read (reader, balance,
+    # blocks, holds); update; audit; ledger.
+    with django_assert_num_queries(10):  # type: ignore[attr-defined]
         services.renew(loan, by=librarian)
-    # Check-in: lock record, copy, loan; one read (history choice, holds, transit); close
-    # the loan (not overdue: no rule, calendar or fines read); audit; ledger; the copy (3).
     with django_assert_num_queries(12):  # type: ignore[attr-defined]
         services.check_in(copy, by=librarian, branch=desk)

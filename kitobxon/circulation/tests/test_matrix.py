@@ -9,7 +9,7 @@ import pytest
 
 from kitobxon.accounts.models import User
 from kitobxon.catalogue.models import Branch
-from kitobxon.circulation import calendar, errors, rules, services
+from kitobxon.circulation import errors, rules, services, terms
 from kitobxon.circulation.models import LoanRule
 from kitobxon.core.models import AuditEvent
 
@@ -38,12 +38,12 @@ def test_a_librarian_sets_hours_and_closure_days(desk: Branch, librarian: User) 
     services.set_opening_hours(desk, 0, opens=time(9), closes=time(18), by=librarian)
     services.set_opening_hours(desk, 1, opens=time(9), closes=time(18), by=librarian)
     closure = services.add_closure_day(date(2025, 3, 4), "Sanitariya kuni", by=librarian)
-    week = calendar.for_branch(desk)
+    week = terms.calendar_for(desk)
     assert week.is_open(date(2025, 3, 3)) and not week.is_open(date(2025, 3, 4))
     assert not week.is_open(date(2025, 3, 5))  # Wednesday has no hours
     services.remove_closure_day(closure, by=librarian)
     services.set_opening_hours(desk, 0, opens=None, closes=None, by=librarian)
-    week = calendar.for_branch(desk)
+    week = terms.calendar_for(desk)
     assert week.is_open(date(2025, 3, 4)) and not week.is_open(date(2025, 3, 3))
     with pytest.raises(errors.InvalidHours):
         services.set_opening_hours(desk, 2, opens=time(18), closes=time(9), by=librarian)
