@@ -67,6 +67,7 @@ def _env(data_dir: Path, origin: str) -> dict[str, str]:
     }
     env["KITOBXON_DATA_DIR"] = str(data_dir)
     env["KITOBXON_LEDGER_ORIGIN"] = origin
+    env["KITOBXON_OUTBOUND_ALLOW"] = "127.0.0.1"  # the partner libraries run on this machine
     return env
 
 
@@ -437,3 +438,19 @@ def test_an_unreachable_log_or_a_refused_cosignature_is_reported(standin: StandI
     report = witnessing.witness_log(standin.url)
     assert not report.posted and report.answer == "thanks"
     assert _state(standin.url)[0] == 1
+
+
+@pytest.mark.django_db
+def test_a_log_inside_the_library_network_is_refused_unless_allowed(
+    standin: StandInLog, settings: Any
+) -> None:
+    # The partner's address is a loopback one: the library's own network, not the internet.
+    standin.grow(1)
+    settings.OUTBOUND_ALLOW, settings.OUTBOUND_ALLOW_PRIVATE = [], False
+    with pytest.raises(witnessing.WitnessError, match="KITOBXON_OUTBOUND_ALLOW") as refused:
+        witnessing.witness_log(standin.url)
+    assert not refused.value.fork
+    assert not WitnessedLog.objects.exists()
+    assert standin.posted == []
+    settings.OUTBOUND_ALLOW = ["127.0.0.1"]
+    assert witnessing.witness_log(standin.url).posted

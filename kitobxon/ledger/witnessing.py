@@ -31,6 +31,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kitobxon.core import outbound
 from kitobxon.core.errors import DomainError
 from kitobxon.ledger import checkpoints, merkle, notes
 from kitobxon.ledger.models import Checkpoint, Cosignature, Witness, WitnessedLog
@@ -252,8 +253,12 @@ def _request(
         headers["Content-Type"] = "text/plain; charset=utf-8"
     request = urllib.request.Request(url, data=data, headers=headers)  # noqa: S310
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        # A partner's log is on the public internet: an address (or a redirect) into the
+        # library's own network is refused unless the administrator allows it.
+        with outbound.open_url(request, timeout=timeout) as response:
             return response.status, response.read(MAX_RESPONSE).decode("utf-8", "replace")
+    except outbound.OutboundRefused as error:
+        raise WitnessError(error.message) from error
     except urllib.error.HTTPError as error:
         return error.code, error.read(MAX_RESPONSE).decode("utf-8", "replace")
     except (urllib.error.URLError, TimeoutError, OSError) as error:
