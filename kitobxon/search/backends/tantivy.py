@@ -606,7 +606,14 @@ def _read_frame(pipe: Any) -> Any:
 
 
 def _serve() -> None:
-    """The helper's loop: batches of documents in on stdin, their `Fields` out on stdout."""
+    """The helper's loop: batches of documents in on stdin, their `Fields` out on stdout.
+
+    The helper lives for one rebuild and makes no reference cycles: no cyclic collection
+    (as `indexing.collector_paused` in the rebuilding process).
+    """
+    import gc
+
+    gc.disable()
     source, sink = sys.stdin.buffer, sys.stdout.buffer
     while (documents := _read_frame(source)) is not None:
         try:
