@@ -4,6 +4,7 @@ format consumes. Pure Python, no database: the crosswalks are pure functions ove
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -64,3 +65,73 @@ class RecordData:
 
     def isbns(self) -> list[str]:
         return [i.value for i in self.identifiers if i.scheme == "isbn"]
+
+
+def plain_values(data: RecordData) -> list[Any]:
+    """Every field of ``data`` in declaration order, with contributors, subjects,
+    classifications and identifiers as tuples of their fields: built-in values only, cheap to
+    send to another process and to digest (``record_from_values`` reverses it)."""
+    return [
+        data.title,
+        data.subtitle,
+        data.parallel_titles,
+        data.title_variants,
+        data.responsibility,
+        [(c.name, c.role, c.variants, c.is_organisation) for c in data.contributors],
+        data.publisher,
+        data.place,
+        data.year,
+        data.edition,
+        data.extent,
+        data.languages,
+        data.resource_type,
+        data.audience,
+        [(s.label, s.labels, s.scheme) for s in data.subjects],
+        [(c.scheme, c.number) for c in data.classifications],
+        [(i.scheme, i.value) for i in data.identifiers],
+        data.series,
+        data.abstract,
+        data.contents,
+        data.notes,
+        data.work_key,
+        data.control_number,
+        data.control_number_source,
+        data.source_format,
+        data.source_data,
+    ]
+
+
+def record_from_values(values: list[Any]) -> RecordData:
+    """The ``RecordData`` that ``plain_values`` gave ``values`` for."""
+    (title, subtitle, parallel_titles, title_variants, responsibility, contributors, publisher,
+     place, year, edition, extent, languages, resource_type, audience, subjects,
+     classifications, identifiers, series, abstract, contents, notes, work_key,
+     control_number, control_number_source, source_format, source_data) = values  # fmt: skip
+    return RecordData(
+        title,
+        subtitle,
+        parallel_titles,
+        title_variants,
+        responsibility,
+        [ContributorData(*c) for c in contributors],
+        publisher,
+        place,
+        year,
+        edition,
+        extent,
+        languages,
+        resource_type,
+        audience,
+        [SubjectData(*s) for s in subjects],
+        [ClassificationData(*c) for c in classifications],
+        [IdentifierData(*i) for i in identifiers],
+        series,
+        abstract,
+        contents,
+        notes,
+        work_key,
+        control_number,
+        control_number_source,
+        source_format,
+        source_data,
+    )

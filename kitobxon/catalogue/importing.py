@@ -16,7 +16,7 @@ import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from queue import Empty, Full
 from typing import Any, BinaryIO
@@ -25,13 +25,7 @@ from django.db import DatabaseError, connection
 
 from kitobxon.accounts.models import User
 from kitobxon.catalogue import services
-from kitobxon.catalogue.data import (
-    ClassificationData,
-    ContributorData,
-    IdentifierData,
-    RecordData,
-    SubjectData,
-)
+from kitobxon.catalogue.data import RecordData, plain_values, record_from_values
 from kitobxon.catalogue.errors import InvalidRecord
 from kitobxon.catalogue.formats import Parsed, bibtex, csvformat, dublincore, marc, ris
 from kitobxon.catalogue.services.records import fill_work_key
@@ -317,45 +311,18 @@ def _parse_into(path: Path, format: str, size: int, queue: Any, parent: int) -> 
 
 # A parsed record crosses from the parsing process as plain tuples and lists: pickling the
 # dataclasses themselves cost the importer more than saving the record (ADR 0012).
-_RECORD_FIELDS = tuple(f.name for f in fields(RecordData))
-_CONTRIBUTORS = _RECORD_FIELDS.index("contributors")
-_SUBJECTS = _RECORD_FIELDS.index("subjects")
-_CLASSIFICATIONS = _RECORD_FIELDS.index("classifications")
-_IDENTIFIERS = _RECORD_FIELDS.index("identifiers")
-
 Packed = tuple[int, int, bytes, str | None, str, list[Any] | None]
 
 
 def _packed(parsed: Parsed) -> Packed:
     data = parsed.data
-    if data is None:
-        return (
-            parsed.position,
-            parsed.offset,
-            parsed.raw,
-            parsed.error,
-            parsed.control_number,
-            None,
-        )
-    values = [getattr(data, name) for name in _RECORD_FIELDS]
-    values[_CONTRIBUTORS] = [
-        (c.name, c.role, c.variants, c.is_organisation) for c in data.contributors
-    ]
-    values[_SUBJECTS] = [(s.label, s.labels, s.scheme) for s in data.subjects]
-    values[_CLASSIFICATIONS] = [(c.scheme, c.number) for c in data.classifications]
-    values[_IDENTIFIERS] = [(i.scheme, i.value) for i in data.identifiers]
+    values = None if data is None else plain_values(data)
     return (parsed.position, parsed.offset, parsed.raw, parsed.error, parsed.control_number, values)
 
 
 def _unpacked(packed: Packed) -> Parsed:
     position, offset, raw, error, control_number, values = packed
-    data = None
-    if values is not None:
-        values[_CONTRIBUTORS] = [ContributorData(*c) for c in values[_CONTRIBUTORS]]
-        values[_SUBJECTS] = [SubjectData(*s) for s in values[_SUBJECTS]]
-        values[_CLASSIFICATIONS] = [ClassificationData(*c) for c in values[_CLASSIFICATIONS]]
-        values[_IDENTIFIERS] = [IdentifierData(*i) for i in values[_IDENTIFIERS]]
-        data = RecordData(*values)
+    data = None if values is None else record_from_values(values)
     return Parsed(position, offset, raw, data, error, control_number)
 
 

@@ -9,6 +9,7 @@ broken ones included (ADR 0012).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from django.utils import translation
 from pymarc import Record
 
 from kitobxon.catalogue import importing, synthetic
+from kitobxon.catalogue.data import RecordData, plain_values
 from kitobxon.catalogue.formats import Parsed
 from kitobxon.catalogue.formats.marc import iso2709
 from kitobxon.catalogue.formats.marc.iso2709 import (
@@ -157,6 +159,7 @@ def test_parsed_records_cross_the_process_boundary_unchanged() -> None:
     parsed.append(Parsed(51, 9, b"garbage", error="the record is truncated", control_number="x1"))
     assert all(_unpacked(_packed(p)) == p for p in parsed)
     assert any(p.data is not None and p.data.contributors and p.data.subjects for p in parsed)
+    assert len(plain_values(RecordData(title="t"))) == len(fields(RecordData))
 
 
 @pytest.mark.django_db(transaction=True)
