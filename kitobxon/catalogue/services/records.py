@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from kitobxon.accounts.models import User
 from kitobxon.catalogue import identifiers, keys
-from kitobxon.catalogue.data import RecordData
+from kitobxon.catalogue.data import RecordData, plain_values
 from kitobxon.catalogue.errors import InvalidRecord, RecordHasItems
 from kitobxon.catalogue.models import (
     Agent,
@@ -98,8 +98,25 @@ _CLASSIFICATIONS = set(Classification.Scheme.values)
 
 
 def fingerprint(data: RecordData) -> str:
-    """A digest of everything a record says: equal digests, nothing to update."""
-    return hashlib.sha256(pickle.dumps(data, protocol=5)).hexdigest()
+    """A digest of everything a record says: equal digests, nothing to update.
+
+    The text of its field values, then its source record's bytes: values, not objects, so
+    that a record digests the same in whichever process it was read.
+    """
+    values = plain_values(data)
+    digest = hashlib.sha256(repr(values[:-1]).encode())
+    digest.update(b"\0")  # never in a repr(): the source bytes follow unambiguously
+    digest.update(values[-1])
+    return digest.hexdigest()
+
+
+def _unchanged(stored: str, print_: str, data: RecordData) -> bool:
+    """Whether a record's stored fingerprint says ``data`` brings nothing new. Records saved
+    before 2026-12 carry the older digest of the pickled data, which is accepted too, so
+    that upgrading does not turn the next re-import into an update of every record."""
+    if stored == print_:
+        return True
+    return stored == hashlib.sha256(pickle.dumps(data, protocol=5)).hexdigest()
 
 
 def validate(data: RecordData) -> None:
@@ -134,7 +151,7 @@ def fill_work_key(data: RecordData) -> None:
 
 
 def _find_existing(
-    batch: Sequence[RecordData], isbns_of: Sequence[list[str]]
+    batch: Sequence[RecordData], isbns_of: Sequence[list[str]], match_keys: Sequence[str]
 ) -> list[Record | None]:
     """The record each incoming one updates: same 001+003, else same ISBN, else same key."""
     controls = {d.control_number for d in batch if d.control_number}
@@ -149,18 +166,18 @@ def _find_existing(
             scheme="isbn", is_valid=True, normalized__in=isbns
         ).values_list("record_id", "normalized"):
             by_isbn.setdefault(value, record_id)
-    match_keys = {k for d in batch if not d.control_number and (k := keys.record_match_key(d))}
+    loose = {k for d, k in zip(batch, match_keys, strict=True) if k and not d.control_number}
     by_key: dict[str, Record] = {}
-    if match_keys:
+    if loose:
         for record in (
-            Record.objects.filter(match_key__in=match_keys).defer("source_data").order_by("id")
+            Record.objects.filter(match_key__in=loose).defer("source_data").order_by("id")
         ):
             by_key.setdefault(record.match_key, record)
     wanted_ids = set(by_isbn.values())
     by_id = Record.objects.defer("source_data").in_bulk(wanted_ids) if wanted_ids else {}
 
     found: list[Record | None] = []
-    for data, valid_isbns in zip(batch, isbns_of, strict=True):
+    for data, valid_isbns, key in zip(batch, isbns_of, match_keys, strict=True):
         match = None
         if data.control_number:
             match = by_control.get((data.control_number, data.control_number_source))
@@ -171,14 +188,17 @@ def _find_existing(
                     break
         # A record with its own control number is new when neither 001+003 nor ISBN matches:
         # the loose key is for sources without identifiers (CSV, BibTeX, RIS, forms).
-        if match is None and not data.control_number and (key := keys.record_match_key(data)):
+        if match is None and not data.control_number and key:
             match = by_key.get(key)
         found.append(match)
     return found
 
 
 def _superseded(
-    batch: Sequence[RecordData], existing: list[Record | None], isbns_of: Sequence[list[str]]
+    batch: Sequence[RecordData],
+    existing: list[Record | None],
+    isbns_of: Sequence[list[str]],
+    match_keys: Sequence[str],
 ) -> set[int]:
     """Positions whose record appears again later in the batch (same target or same key)."""
     last_of: dict[object, int] = {}
@@ -190,8 +210,8 @@ def _superseded(
         if data.control_number:
             own.append(("001", data.control_number, data.control_number_source))
         own.extend(("isbn", isbn) for isbn in isbns_of[position])
-        if not data.control_number and (key := keys.record_match_key(data)):
-            own.append(("key", key))
+        if not data.control_number and match_keys[position]:
+            own.append(("key", match_keys[position]))
         groups.append(own)
         for key_ in own:
             last_of[key_] = position
@@ -205,61 +225,74 @@ def _superseded(
     return superseded
 
 
-def _agents(batch: Sequence[RecordData]) -> dict[tuple[str, str], Agent]:
-    wanted: dict[tuple[str, str], Agent] = {}
+def _agents(batch: Sequence[RecordData]) -> dict[tuple[str, str], int]:
+    """The id of every contributor's agent, by (kind, key): found, or created, and given
+    the name variants it did not have yet. Plain rows, not model instances: an import meets
+    thousands of agents per batch."""
+    wanted: dict[tuple[str, str], tuple[str, list[str]]] = {}
     for data in batch:
         for c in data.contributors:
-            kind = str(Agent.Kind.ORGANISATION if c.is_organisation else Agent.Kind.PERSON)
+            kind = _ORGANISATION if c.is_organisation else _PERSON
             key = (kind, keys.agent_key(c.name))
             if key not in wanted:
-                wanted[key] = Agent(kind=kind, key=key[1], name=c.name.strip(), variants=c.variants)
-    found: dict[tuple[str, str], Agent] = {}
-    if wanted:
-        existing = Agent.objects.filter(key__in={k for _kind, k in wanted})
-        found = {(a.kind, a.key): a for a in existing}
-        missing = [agent for key, agent in wanted.items() if key not in found]
-        if missing:
-            bulk.insert_rows(
-                Agent,
-                ["kind", "key", "name", "variants"],
-                [(a.kind, a.key, a.name, a.variants) for a in missing],
-                ignore_conflicts=True,
-            )
-            for agent in Agent.objects.filter(key__in={a.key for a in missing}):
-                found[(agent.kind, agent.key)] = agent
-        grown = []
-        for key, agent in wanted.items():
-            known = found[key]
-            extra = [v for v in agent.variants if v not in known.variants]
-            if extra:
-                known.variants = [*known.variants, *extra]
-                grown.append(known)
-        if grown:
-            Agent.objects.bulk_update(grown, ["variants"])
-    return found
+                wanted[key] = (c.name.strip(), c.variants)
+    if not wanted:
+        return {}
+    found: dict[tuple[str, str], tuple[int, list[str]]] = {}
+
+    def look_up(agent_keys: set[str]) -> None:
+        for pk, kind, key, variants in Agent.objects.filter(key__in=agent_keys).values_list(
+            "pk", "kind", "key", "variants"
+        ):
+            found[(kind, key)] = (pk, variants)
+
+    look_up({key for _kind, key in wanted})
+    missing = [(kind, key, *wanted[kind, key]) for kind, key in wanted if (kind, key) not in found]
+    if missing:
+        bulk.insert_rows(Agent, ["kind", "key", "name", "variants"], missing, ignore_conflicts=True)
+        look_up({key for _kind, key, _name, _variants in missing})
+    grown = []
+    for key, (_name, variants) in wanted.items():
+        pk, known = found[key]
+        extra = [v for v in variants if v not in known]
+        if extra:
+            grown.append(Agent(pk=pk, variants=[*known, *extra]))
+    if grown:
+        Agent.objects.bulk_update(grown, ["variants"])
+    return {key: pk for key, (pk, _variants) in found.items()}
 
 
-def _subjects(batch: Sequence[RecordData]) -> dict[tuple[str, str], Subject]:
-    wanted: dict[tuple[str, str], Subject] = {}
+_PERSON = str(Agent.Kind.PERSON)
+_ORGANISATION = str(Agent.Kind.ORGANISATION)
+
+
+def _subjects(batch: Sequence[RecordData]) -> dict[tuple[str, str], int]:
+    """The id of every subject heading, by (scheme, key): found, or created."""
+    wanted: dict[tuple[str, str], tuple[str, dict[str, str]]] = {}
     for data in batch:
         for s in data.subjects:
             key = (s.scheme, keys.subject_key(s.label))
             if key[1] and key not in wanted:
-                wanted[key] = Subject(scheme=s.scheme, key=key[1], label=s.label, labels=s.labels)
-    found: dict[tuple[str, str], Subject] = {}
-    if wanted:
-        existing = Subject.objects.filter(key__in={k for _scheme, k in wanted})
-        found = {(s.scheme, s.key): s for s in existing}
-        missing = [subject for key, subject in wanted.items() if key not in found]
-        if missing:
-            bulk.insert_rows(
-                Subject,
-                ["scheme", "key", "label", "labels"],
-                [(s.scheme, s.key, s.label, s.labels) for s in missing],
-                ignore_conflicts=True,
-            )
-            for subject in Subject.objects.filter(key__in={s.key for s in missing}):
-                found[(subject.scheme, subject.key)] = subject
+                wanted[key] = (s.label, s.labels)
+    if not wanted:
+        return {}
+    found: dict[tuple[str, str], int] = {}
+
+    def look_up(subject_keys: set[str]) -> None:
+        for pk, scheme, key in Subject.objects.filter(key__in=subject_keys).values_list(
+            "pk", "scheme", "key"
+        ):
+            found[(scheme, key)] = pk
+
+    look_up({key for _scheme, key in wanted})
+    missing = [
+        (scheme, key, *wanted[scheme, key]) for scheme, key in wanted if (scheme, key) not in found
+    ]
+    if missing:
+        bulk.insert_rows(
+            Subject, ["scheme", "key", "label", "labels"], missing, ignore_conflicts=True
+        )
+        look_up({key for _scheme, key, _label, _labels in missing})
     return found
 
 
@@ -267,7 +300,7 @@ _NEW_COLUMNS = [*RECORD_FIELDS, *_BOOKKEEPING, "created_at", "created_by"]
 
 
 def _new_row(
-    data: RecordData, status: str, now: datetime, by: User | None, print_: str
+    data: RecordData, match_key: str, status: str, now: datetime, by: User | None, print_: str
 ) -> list[Any]:
     """The column values of a record to create, in ``_NEW_COLUMNS`` order."""
     row = [getattr(data, name) for name in RECORD_FIELDS]
@@ -275,7 +308,7 @@ def _new_row(
         if isinstance(value, str):
             row[at] = value.strip()
     row += (
-        keys.record_match_key(data),
+        match_key,
         data.source_format,
         data.source_data,
         now,
@@ -287,7 +320,7 @@ def _new_row(
     return row
 
 
-def _apply(record: Record, data: RecordData) -> dict[str, list[Any]]:
+def _apply(record: Record, data: RecordData, match_key: str) -> dict[str, list[Any]]:
     """Copy data onto record; return what changed as {field: [before, after]}."""
     changes: dict[str, list[Any]] = {}
     for name in RECORD_FIELDS:
@@ -297,7 +330,7 @@ def _apply(record: Record, data: RecordData) -> dict[str, list[Any]]:
         if getattr(record, name) != value:
             changes[name] = [getattr(record, name), value]
             setattr(record, name, value)
-    record.match_key = keys.record_match_key(data)
+    record.match_key = match_key
     if data.source_data:
         record.source_format = data.source_format
         record.source_data = data.source_data
@@ -326,10 +359,14 @@ def save_records(
         fill_work_key(data)
     now = timezone.now()
     with transaction.atomic():
+        match_keys = [keys.record_match_key(d) for d in batch]
         isbns_of = [] if targets is not None else [keys.valid_isbns(d) for d in batch]
-        existing = list(targets) if targets is not None else _find_existing(batch, isbns_of)
-        # A record that appears twice in one batch is saved once: the later copy wins.
-        superseded = set() if targets is not None else _superseded(batch, existing, isbns_of)
+        if targets is not None:
+            existing, superseded = list(targets), set()
+        else:
+            existing = _find_existing(batch, isbns_of, match_keys)
+            # A record that appears twice in one batch is saved once: the later copy wins.
+            superseded = _superseded(batch, existing, isbns_of, match_keys)
         agents = _agents(batch)
         subjects = _subjects(batch)
 
@@ -342,12 +379,14 @@ def save_records(
                 continue
             print_ = prints[position] = fingerprint(data)
             if record is not None:
-                if record.fingerprint == print_ and (record.status == status or targets):
+                if (record.status == status or targets) and _unchanged(
+                    record.fingerprint, print_, data
+                ):
                     results[position] = Saved(
                         record.pk, created=False, changed=False, loaded=record
                     )
                     continue
-                changes = _apply(record, data)
+                changes = _apply(record, data, match_keys[position])
                 record.fingerprint = print_
                 record.modified_at = now
                 if record.status != status and targets is None:
@@ -355,7 +394,9 @@ def save_records(
                     record.status = status
                 updates.append((position, record, changes))
             else:
-                creates.append((position, _new_row(data, status, now, by, print_)))
+                creates.append(
+                    (position, _new_row(data, match_keys[position], status, now, by, print_))
+                )
 
         created_ids = bulk.insert_returning_ids(Record, _NEW_COLUMNS, [row for _p, row in creates])
         if updates:
@@ -392,10 +433,10 @@ def save_records(
         for position, record_id, created in saved:
             data = batch[position]
             for order, c in enumerate(data.contributors):
-                kind = Agent.Kind.ORGANISATION if c.is_organisation else Agent.Kind.PERSON
+                kind = _ORGANISATION if c.is_organisation else _PERSON
                 role = c.role if c.role in _ROLES else ContributorRole.CONTRIBUTOR
                 agent = agents[(kind, keys.agent_key(c.name))]
-                contributions.append((record_id, agent.pk, role, order))
+                contributions.append((record_id, agent, role, order))
             for identifier in data.identifiers:
                 result = identifiers.normalize(identifier.scheme, identifier.value)
                 scheme = identifier.scheme if identifier.scheme in _SCHEMES else "other"
@@ -415,9 +456,9 @@ def save_records(
             seen_subjects = set()
             for s in data.subjects:
                 subject = subjects.get((s.scheme, keys.subject_key(s.label)))
-                if subject is not None and subject.pk not in seen_subjects:
-                    seen_subjects.add(subject.pk)
-                    links.append((record_id, subject.pk))
+                if subject is not None and subject not in seen_subjects:
+                    seen_subjects.add(subject)
+                    links.append((record_id, subject))
             audited: dict[str, Any] = {"source": data.source_format}
             audited.update(update_changes.get(position, {}))
             events.append(

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import hashlib
+import pickle
+
 import pytest
 
 from kitobxon.catalogue import services
@@ -55,6 +58,18 @@ def test_the_same_record_imported_again_updates_instead_of_duplicating() -> None
     assert first.year == 2020
     event = AuditEvent.objects.filter(action="record.updated").get()
     assert event.changes["year"] == [2019, 2020]
+
+
+@pytest.mark.django_db
+def test_a_record_saved_with_the_older_pickled_fingerprint_is_still_unchanged() -> None:
+    data = record_data(control_number="ocm7", control_number_source="OCoLC")
+    first = services.save_records([data], by=None)[0]
+    older = hashlib.sha256(pickle.dumps(data, protocol=5)).hexdigest()
+    Record.objects.filter(pk=first.record_id).update(fingerprint=older)
+    again = record_data(control_number="ocm7", control_number_source="OCoLC")
+    assert services.save_records([again], by=None)[0].changed is False
+    changed = record_data(control_number="ocm7", control_number_source="OCoLC", year=2020)
+    assert services.save_records([changed], by=None)[0].changed is True
 
 
 @pytest.mark.django_db
