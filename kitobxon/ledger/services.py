@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from django.core.cache import cache
@@ -74,6 +75,16 @@ class Draft:
     at: datetime | None = None
 
 
+CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+"""An entry's spelling: sorted keys, no spaces, UTF-8 as is (one encoder, not one per entry)."""
+
+
+@lru_cache(maxsize=64)
+def _entry_time(at: datetime) -> str:
+    """An entry's time, UTC to the second; an import's entries share one."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def canonical_body(draft: Draft, at: datetime) -> tuple[str, str]:
     """The entry's canonical JSON (sorted keys, no spaces, UTF-8) and the reader pseudonym."""
     if draft.kind not in KINDS:
@@ -82,15 +93,14 @@ def canonical_body(draft: Draft, at: datetime) -> tuple[str, str]:
     body: dict[str, Any] = {
         "kind": draft.kind,
         "subject": draft.subject,
-        "time": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "time": _entry_time(at),
         "data": dict(draft.data),
     }
     if reader:
         body["reader"] = reader
     if draft.sha256:
         body["sha256"] = draft.sha256.lower()
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return text, reader
+    return CANONICAL_JSON.encode(body), reader
 
 
 ENTRY_COLUMNS = ("kind", "subject", "sha256", "reader", "body", "leaf_hash", "created_at")
@@ -172,12 +182,15 @@ def record_many(drafts: Iterable[Draft], *, batch: int = BATCH) -> int:
                     copy.write_row(row)
         else:
             adapt = connection.ops.adapt_datetimefield_value
+            adapted: dict[datetime, Any] = {}  # an import's entries share one time
             values = ", ".join(["%s"] * len(ENTRY_COLUMNS))
             insert = f"INSERT INTO {table} ({columns}) VALUES ({values})"  # noqa: S608
             for start in range(0, len(rows), batch):
-                cursor.executemany(
-                    insert, [(*row[:-1], adapt(row[-1])) for row in rows[start : start + batch]]
-                )
+                part = rows[start : start + batch]
+                for row in part:
+                    if row[-1] not in adapted:
+                        adapted[row[-1]] = adapt(row[-1])
+                cursor.executemany(insert, [(*row[:-1], adapted[row[-1]]) for row in part])
     transaction.on_commit(_schedule_integration)
     return len(rows)
 

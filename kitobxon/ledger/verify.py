@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy
 from kitobxon.core.errors import DomainError
 from kitobxon.ledger import checkpoints, merkle, notes, queries
 from kitobxon.ledger.models import Checkpoint, Cosignature, Entry, Node
-from kitobxon.ledger.services import KINDS, node_key
+from kitobxon.ledger.services import CANONICAL_JSON, KINDS, node_key
 
 CHUNK = 10_000
 READ_SIZE = 1 << 20
@@ -45,8 +45,6 @@ UNKNOWN = b"\xff" * merkle.HASH_SIZE
 """Stands in for the subtrees before a missing entry, so the rebuild can carry on after it."""
 
 _decode = json.JSONDecoder().decode
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-"""services.canonical_body's spelling: sorted keys, no spaces, UTF-8 as is."""
 
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``; stage is "entries", "checkpoints" or "files"."""
@@ -305,7 +303,7 @@ def _check_entry(report: Report, row: tuple[Any, ...]) -> bytes:
     if not isinstance(parsed, dict):
         report.add("entry.body", _entry_name(index))
         return leaf
-    canonical = _CANONICAL.encode(parsed)
+    canonical = CANONICAL_JSON.encode(parsed)
     if canonical != body:
         report.add("entry.body", _entry_name(index), expected=canonical, found=body)
     entry_kind = parsed.get("kind")
