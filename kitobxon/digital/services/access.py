@@ -3,8 +3,9 @@
 Library rule: a file's bytes (and its text, through search inside it) are reached only after
 ``decide`` said yes for this reader, here and now, through ``policy.decide`` (``queries.opening``).
 Every place that hands out a link, bytes or a document's text calls it: the reader page and the
-open API (``open_file``), the byte server on every request, search inside a document and the
-reading position, and downloads.
+open API (``open_file``: ``grant``, then sign a link), the byte server on every request, OPDS's
+lasting address of an open file (``grant`` on every request, then the bytes, with no link in
+between), search inside a document and the reading position, and downloads.
 
 Grants are ledger entries (``access.granted`` on ``file:<id>``, ``{"reason", "purpose"}``, the
 reader as their per-subject pseudonym) **once per reader, file, purpose and day**: the decision
@@ -67,12 +68,12 @@ def decide(
     return decision
 
 
-def open_file(request: HttpRequest, file: DigitalFile, *, purpose: str = "view") -> str:
-    """The signed URL of ``file``'s bytes for the request's reader, or a refusal saying why.
+def grant(request: HttpRequest, file: DigitalFile, *, purpose: str = "view") -> policy.Decision:
+    """Let the request's reader have ``file``'s original bytes now, or refuse saying why.
 
     ``purpose`` is "view" (read or play in the browser) or "download" (saved as a file; only
     when the decision allows downloads, and only for open-access files and librarians: other
-    readers download a marked copy, ``MarkedCopyOnly``).
+    readers download a marked copy, ``MarkedCopyOnly``). The grant is recorded once a day.
     """
     decision = decide(request, file, purpose=purpose, record=False)
     if purpose == "download" and decision.reason not in ORIGINAL_DOWNLOADS:
@@ -80,6 +81,12 @@ def open_file(request: HttpRequest, file: DigitalFile, *, purpose: str = "view")
         raise errors.MarkedCopyOnly()
     if getattr(request.user, "is_authenticated", False):
         _record_grant(file, request.user, purpose=purpose, reason=decision.reason)
+    return decision
+
+
+def open_file(request: HttpRequest, file: DigitalFile, *, purpose: str = "view") -> str:
+    """The signed URL of ``file``'s bytes for the request's reader (``grant``), or a refusal."""
+    grant(request, file, purpose=purpose)
     return links.signed_url(file, request.user, purpose)
 
 

@@ -9,7 +9,7 @@
   ``revoke`` relation) and answers 200 with the publication as it now stands.
 - ``open_access`` (``/opds/open/<file>/<name>``) is the lasting address of an open, downloadable
   file's bytes that acquisition feeds give (``feeds.open_to_visitors``): each request is decided
-  again and served through a signed link issued then, as the web reader's are.
+  again (``access.grant``) and its bytes sent by ``digital.delivery``, as the byte server does.
 - ``fulfil`` (``/opds/files/<token>/<name>``) is the digital library's byte server for apps
   that sign in with Basic credentials: it finds the reader as the catalogue does, then the
   signed link is checked and served by ``digital.views.files`` exactly as for a browser.
@@ -33,7 +33,7 @@ from django.views.decorators.http import require_http_methods
 
 from kitobxon.catalogue.models import Record
 from kitobxon.catalogue.queries import readable_records
-from kitobxon.digital import errors
+from kitobxon.digital import delivery, errors
 from kitobxon.digital import queries as digital
 from kitobxon.digital.models import DigitalFile
 from kitobxon.digital.services import access
@@ -190,7 +190,8 @@ def open_access(request: HttpRequest, file_id: int, name: str) -> HttpResponseBa
     """An open file's bytes for whoever asks, signed in or not; ``name`` only names the file.
 
     Feeds are cached and read later, so they cannot carry expiring signed links: this address
-    lasts, and the decision and the signed link are made when an app follows it.
+    lasts, and every request to it (each byte range) is decided once, then served as the byte
+    server serves a signed link's.
     """
     reader = auth.reader(request, session=True)
     if isinstance(reader, HttpResponse):
@@ -198,7 +199,7 @@ def open_access(request: HttpRequest, file_id: int, name: str) -> HttpResponseBa
     request.user = reader
     file = digital.access_file(reader, file_id)
     try:
-        signed = access.open_file(request, file, purpose="download")
+        access.grant(request, file, purpose="download")
     except errors.DigitalError as refusal:
         return auth.problem(403, refusal.message, code=_code(refusal))
-    return file_bytes(request, **resolve(signed).kwargs)
+    return delivery.serve(request, file, attachment=True)

@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import subprocess
+import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,11 +21,12 @@ from kitobxon.accounts import services as account_services
 from kitobxon.catalogue import services as catalogue_services
 from kitobxon.catalogue.languages import language_name
 from kitobxon.catalogue.models import RecordStatus
-from kitobxon.digital import samples
+from kitobxon.digital import policy, samples
 from kitobxon.digital.models import Access
 from kitobxon.digital.services import licences
 from kitobxon.digital.services import loans as loan_services
 from kitobxon.digital.tests.factories import attach, record
+from kitobxon.ledger.models import Entry
 from kitobxon.protocols.opds import feeds
 from kitobxon.search import indexing
 
@@ -425,3 +427,41 @@ def test_an_open_downloadable_file_is_acquired_as_its_bytes_with_the_reader_besi
         assert refused.status_code == 403
         assert refused["Content-Type"] == "application/problem+json"
     assert client.get(f"/opds/open/{saved.pk + 1000}/book.pdf").status_code == 404
+
+
+def test_each_range_request_at_the_open_access_door_is_decided_once_and_granted_once_a_day(
+    make_user, settings, monkeypatch
+) -> None:
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"opds-grants-{uuid.uuid4().hex}",
+        }
+    }
+    pages = samples.pdf(["Birinchi sahifa"])
+    saved = attach(record(), pages, access=Access.OPEN, downloadable=True)
+    reader = make_user(password="a-long-passphrase-1")
+    basic = base64.b64encode(f"{reader.email}:a-long-passphrase-1".encode()).decode()
+    decided = []
+    decide = policy.decide
+
+    def counted(*args: Any, **kwargs: Any) -> policy.Decision:
+        decided.append(args)
+        return decide(*args, **kwargs)
+
+    monkeypatch.setattr(policy, "decide", counted)
+    for _request in range(2):
+        response = Client().get(
+            f"/opds/open/{saved.pk}/book.pdf",
+            HTTP_AUTHORIZATION=f"Basic {basic}",
+            HTTP_RANGE="bytes=0-9",
+        )
+        assert response.status_code == 206
+        assert response["Content-Range"] == f"bytes 0-9/{len(pages)}"
+        assert response["Content-Disposition"].startswith("attachment")
+        assert response.getvalue() == pages[:10]
+    assert len(decided) == 2
+    granted = Entry.objects.filter(kind="access.granted", subject=saved.subject, reader__gt="")
+    assert [json.loads(entry.body)["data"] for entry in granted] == [
+        {"reason": "open", "purpose": "download"}
+    ]
