@@ -21,6 +21,7 @@ record one for it. Thumbnails follow the file's decision but are not grants
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.core.cache import cache
@@ -68,36 +69,45 @@ def decide(
     return decision
 
 
-def grant(request: HttpRequest, file: DigitalFile, *, purpose: str = "view") -> policy.Decision:
+def grant(
+    request: HttpRequest, file: DigitalFile, *, purpose: str = "view", day: date | None = None
+) -> policy.Decision:
     """Let the request's reader have ``file``'s original bytes now, or refuse saying why.
 
     ``purpose`` is "view" (read or play in the browser) or "download" (saved as a file; only
     when the decision allows downloads, and only for open-access files and librarians: other
-    readers download a marked copy, ``MarkedCopyOnly``). The grant is recorded once a day.
+    readers download a marked copy, ``MarkedCopyOnly``). The grant is recorded once for
+    ``day`` (today).
     """
     decision = decide(request, file, purpose=purpose, record=False)
     if purpose == "download" and decision.reason not in ORIGINAL_DOWNLOADS:
         # Everyone else's download is a marked copy within the daily limit (downloads.download).
         raise errors.MarkedCopyOnly()
     if getattr(request.user, "is_authenticated", False):
-        _record_grant(file, request.user, purpose=purpose, reason=decision.reason)
+        _record_grant(file, request.user, purpose=purpose, reason=decision.reason, day=day)
     return decision
 
 
 def open_file(request: HttpRequest, file: DigitalFile, *, purpose: str = "view") -> str:
-    """The signed URL of ``file``'s bytes for the request's reader (``grant``), or a refusal."""
-    grant(request, file, purpose=purpose)
-    return links.signed_url(file, request.user, purpose)
+    """The signed URL of ``file``'s bytes for the request's reader (``grant``), or a refusal.
+
+    The link names the day its grant was recorded for: its byte requests that day record
+    nothing and ask no cache; on a later day the first of them records that day's grant.
+    """
+    today = timezone.localdate()
+    grant(request, file, purpose=purpose, day=today)
+    return links.signed_url(file, request.user, purpose, granted_on=today)
 
 
-def grant_key(file: DigitalFile, reader: Any, purpose: str) -> str:
-    """The cache key that says today's grant of ``file`` to ``reader`` is already recorded."""
-    day = timezone.localdate().isoformat()
-    return f"digital:granted:{day}:{file.pk}:{reader.pk}:{purpose}"
+def grant_key(file: DigitalFile, reader: Any, purpose: str, day: date) -> str:
+    """The cache key that says ``day``'s grant of ``file`` to ``reader`` is already recorded."""
+    return f"digital:granted:{day.isoformat()}:{file.pk}:{reader.pk}:{purpose}"
 
 
-def _record_grant(file: DigitalFile, reader: Any, *, purpose: str, reason: str) -> None:
-    key = grant_key(file, reader, purpose)
+def _record_grant(
+    file: DigitalFile, reader: Any, *, purpose: str, reason: str, day: date | None = None
+) -> None:
+    key = grant_key(file, reader, purpose, day or timezone.localdate())
     # cache.add is atomic (Redis SET NX, or the local cache's lock): of two pages opened at
     # once, one records. A failed write forgets the key, so the next opening records again.
     if not cache.add(key, 1, timeout=GRANT_KEY_SECONDS):

@@ -164,6 +164,36 @@ def test_a_link_used_on_a_new_day_records_that_day_s_grant(
     ]
 
 
+def test_a_link_s_range_requests_on_the_day_it_was_issued_leave_the_grant_cache_alone(
+    patron: User, patron_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file = factories.attach(access=Access.REGISTERED)
+    url = opening(patron, file)
+    asked: list[str] = []
+    cache = access.cache
+
+    def add(key: str, *args: Any, **kwargs: Any) -> bool:
+        asked.append(key)
+        return bool(cache.add(key, *args, **kwargs))
+
+    monkeypatch.setattr(access, "cache", SimpleNamespace(add=add, delete=cache.delete))
+    for start in range(0, 300, 100):
+        response = patron_client.get(url, HTTP_RANGE=f"bytes={start}-{start + 99}")
+        assert response.status_code == 206
+    assert asked == []  # the link says its day's grant was recorded when it was issued
+    assert len(grants(file)) == 1
+
+
+def test_a_link_signed_before_links_carried_their_day_records_through_the_cache(
+    patron: User, patron_client: Client
+) -> None:
+    file = factories.attach(access=Access.REGISTERED)
+    token = signing.dumps([file.pk, patron.pk, "view"], salt=links.SALT, compress=False)
+    for _request in range(2):
+        assert patron_client.get(f"/files/{token}/book.pdf").status_code == 200
+    assert [e["data"] for e in grants(file)] == [{"reason": "registered", "purpose": "view"}]
+
+
 def test_a_download_link_s_bytes_add_no_grant_to_the_one_recorded_when_issued(
     patron: User, patron_client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:

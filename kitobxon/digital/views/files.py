@@ -3,7 +3,8 @@
 Each request is checked afresh, in this order: the link is genuine, fresh and the reader's own
 (else 410 for an expired link, 403 for any other); the file is visible to the reader (else 404);
 ``services.access.decide`` says yes now (else 403 with the reason; a view is recorded once per
-reader, file and day), and a download link still allows a download. A digital loan that ended,
+reader, file and day: on the link's own day when it was issued, on a later day by the first
+request), and a download link still allows a download. A digital loan that ended,
 an embargo set or a policy changed after the link was issued therefore stops the bytes at the
 next request. ``delivery`` then sends them.
 """
@@ -14,6 +15,7 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.template import engines
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -63,9 +65,11 @@ def file_bytes(request: HttpRequest, token: str, name: str) -> HttpResponseBase:
     except errors.AccessDenied as denied:
         return refusal(request, denied.message, status=403)
     file = queries.access_file(request.user, link.file_id)
-    # A download link was recorded when it was issued (its grant, or its watermark).
+    # A download link was recorded when it was issued (its grant, or its watermark); so was a
+    # view link's grant for the day it names, which spares that day's ranges the cache.
+    record = link.purpose == "view" and link.granted_on != timezone.localdate()
     try:
-        access.decide(request, file, purpose=link.purpose, record=link.purpose == "view")
+        access.decide(request, file, purpose=link.purpose, record=record)
     except errors.DigitalError as refused:
         return refusal(request, refused.message, status=403)
     return delivery.serve(request, file, attachment=link.purpose == "download")
