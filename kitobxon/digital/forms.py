@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from kitobxon.accounts.models import Segment
@@ -13,9 +14,29 @@ from kitobxon.digital.models import Access, DigitalFile
 DATE = forms.DateInput(attrs={"type": "date"})
 
 
+class SegmentsField(forms.MultipleChoiceField):
+    """Reader segments, refused with every unknown one named at once."""
+
+    def validate(self, value: Any) -> None:
+        unknown = sorted(set(value) - set(Segment.values))
+        if unknown:
+            raise ValidationError(
+                _("Unknown reader segment: %(segments)s"),
+                code="invalid_choice",
+                params={"segments": ", ".join(unknown)},
+            )
+        super().validate(value)
+
+
 class PolicyFields(forms.Form):
-    access = forms.ChoiceField(label=_("Who may open it"), choices=Access.choices)
-    segments = forms.MultipleChoiceField(
+    """Who may open a file: the rules of the librarian's page and of the files API alike."""
+
+    access = forms.ChoiceField(
+        label=_("Who may open it"),
+        choices=Access.choices,
+        error_messages={"invalid_choice": _("Unknown access policy.")},
+    )
+    segments = SegmentsField(
         label=_("Reader segments"),
         choices=Segment.choices,
         required=False,
@@ -35,7 +56,8 @@ class PolicyFields(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("access") == Access.SEGMENTS and not data.get("segments"):
+        # Segments refused already (absent from the data) are not also missing.
+        if data.get("access") == Access.SEGMENTS and data.get("segments") == []:
             self.add_error("segments", _("Choose at least one reader segment."))
         return data
 

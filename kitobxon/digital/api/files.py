@@ -19,10 +19,10 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
 from kitobxon.accounts.api import AUTH
-from kitobxon.accounts.models import Segment
 from kitobxon.catalogue.api import READ_AUTH
 from kitobxon.catalogue.queries import access_record
 from kitobxon.digital import errors, policy, queries
+from kitobxon.digital.forms import PolicyFields
 from kitobxon.digital.models import Access, DigitalFile
 from kitobxon.digital.services import access as access_services
 from kitobxon.digital.services import files as file_services
@@ -113,16 +113,12 @@ def _librarian(request: HttpRequest) -> Any:
 
 
 def _check_policy(access: str, segments: list[str]) -> None:
-    """The upload form's rules: a known policy, known segments, at least one for "segments"."""
-    if access not in Access.values:
-        raise HttpError(422, _("Unknown access policy."))
-    unknown = sorted(set(segments) - set(Segment.values))
-    if unknown:
-        raise HttpError(
-            422, _("Unknown reader segment: %(segments)s") % {"segments": ", ".join(unknown)}
-        )
-    if access == Access.SEGMENTS and not segments:
-        raise HttpError(422, _("Choose at least one reader segment."))
+    """The librarian's page's rules (``forms.PolicyFields``: a known policy, known segments, at
+    least one for "segments"); a refusal is 422 ``{"detail": its first sentence}``."""
+    form = PolicyFields(data={"access": access, "segments": segments})
+    if not form.is_valid():
+        first_field = next(iter(form.errors.values()))
+        raise HttpError(422, str(first_field[0]))
 
 
 @router.get(

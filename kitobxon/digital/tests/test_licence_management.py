@@ -215,3 +215,36 @@ def test_an_upload_with_unknown_or_no_segments_is_refused(librarian: User) -> No
     assert none.status_code == 422
     assert none.json()["detail"] == "Choose at least one reader segment."
     assert not DigitalFile.objects.filter(record=target).exists()
+
+
+@pytest.mark.parametrize(
+    ("fields", "sentence"),
+    [
+        ({"access": "everyone"}, "Unknown access policy."),
+        (
+            {"access": "segments", "segments": ["pilots", "astronauts"]},
+            "Unknown reader segment: astronauts, pilots",
+        ),
+        ({"access": "segments"}, "Choose at least one reader segment."),
+    ],
+)
+def test_the_page_and_the_api_refuse_a_policy_with_the_same_sentence(
+    librarian: User, fields: dict[str, Any], sentence: str
+) -> None:
+    target = record()
+    client = signed_in(librarian)
+    api = _upload(client, target.pk, **fields)
+    assert (api.status_code, api.json()) == (422, {"detail": sentence})
+    upload = SimpleUploadedFile("kitob.pdf", samples.pdf(["Segment"]))
+    page = client.post(
+        f"/digital/records/{target.pk}/files/", {"action": "upload", "upload": upload, **fields}
+    )
+    assert page.status_code == 200
+    errors = page.context["upload_form"].errors
+    assert [message for messages in errors.values() for message in messages] == [sentence]
+    file = attach(target)
+    changed = client.patch(
+        f"/api/digital/files/{file.pk}", json.dumps(fields), content_type="application/json"
+    )
+    assert (changed.status_code, changed.json()) == (422, {"detail": sentence})
+    assert list(DigitalFile.objects.filter(record=target)) == [file]
