@@ -10,6 +10,10 @@ admin.site.site_title = _("Kitobxon back office")
 admin.site.index_title = _("Library administration")
 
 urlpatterns = [
+    # The API and the probes first: their requests need not try every page's pattern.
+    path("api/", api.urls),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("metrics", core_views.metrics_view, name="metrics"),
     path("", include("kitobxon.core.urls")),
     path("accounts/", include("kitobxon.accounts.urls")),
     path("", include("kitobxon.catalogue.urls")),
@@ -18,10 +22,7 @@ urlpatterns = [
     path("", include("kitobxon.circulation.urls")),
     path("", include("kitobxon.digital.urls")),
     path("", include("kitobxon.protocols.urls")),
-    path("api/", api.urls),
     path("staff/", admin.site.urls),
-    path("healthz", core_views.healthz, name="healthz"),
-    path("metrics", core_views.metrics_view, name="metrics"),
 ]
 
 handler400 = "kitobxon.core.views.bad_request"
