@@ -15,10 +15,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q, QuerySet, Subquery
 from django.urls import reverse
 
 from kitobxon.catalogue.languages import language_name
 from kitobxon.catalogue.models import (
+    Agent,
     Audience,
     Collection,
     Contribution,
@@ -28,6 +30,7 @@ from kitobxon.catalogue.models import (
     Record,
     RecordStatus,
     ResourceType,
+    Subject,
 )
 from kitobxon.catalogue.queries import readable_collections
 from kitobxon.search import analysis, registry
@@ -75,37 +78,83 @@ def extend_documents(extension: DocumentExtension) -> None:
 
 def load(ids: Sequence[str]) -> list[SearchDocument]:
     pks = [int(i) for i in ids if str(i).isdigit()]
-    rows = list(Record.objects.filter(pk__in=pks).values(*RECORD_FIELDS))
+    return _documents(Record.objects.filter(pk__in=pks), whole_range=False)
+
+
+def load_all(batch: int) -> Iterator[list[SearchDocument]]:
+    """Every record's document, for a rebuild: keyset pages of `batch` records.
+
+    A page holds every record between its lowest and highest id, so the rows of its names,
+    subjects, copies … are read by that id range rather than by a list of a thousand ids, which
+    Django prepares value by value (~40 µs a record over the six queries). Within a page the
+    documents come in the records' usual order, as `load` gives them.
+    """
+    last = 0
+    while True:
+        page = Record.objects.filter(pk__gt=last).order_by("pk").values("pk")[:batch]
+        documents = _documents(Record.objects.filter(pk__in=Subquery(page)), whole_range=True)
+        if not documents:
+            return
+        last = max(int(d.id) for d in documents)
+        yield documents
+
+
+def _documents(records: QuerySet[Record], *, whole_range: bool) -> list[SearchDocument]:
+    """The documents of `records`; `whole_range`: they are every record from the lowest id
+    among them to the highest."""
+    rows = list(records.values(*RECORD_FIELDS))
     if not rows:
         return []
     found = [r["id"] for r in rows]
-    names: dict[int, list[tuple[str, list[str]]]] = defaultdict(list)
-    for record_id, name, variants in (
-        Contribution.objects.filter(record_id__in=found)
+    if whole_range:
+        of_rows = Q(record_id__gte=min(found), record_id__lte=max(found))
+    else:
+        of_rows = Q(record_id__in=found)
+    # Names and subjects repeat across records: each agent's and subject's row (and its JSON)
+    # is read once per batch, not once per record.
+    contributions = list(
+        Contribution.objects.filter(of_rows)
         .order_by("record_id", "position")
-        .values_list("record_id", "agent__name", "agent__variants")
-    ):
-        names[record_id].append((name, variants or []))
+        .values_list("record_id", "agent_id")
+    )
+    agents = {
+        pk: (name, variants or [])
+        for pk, name, variants in Agent.objects.filter(
+            pk__in={agent for _, agent in contributions}
+        ).values_list("pk", "name", "variants")
+    }
+    names: dict[int, list[tuple[str, list[str]]]] = defaultdict(list)
+    for record_id, agent_id in contributions:
+        names[record_id].append(agents[agent_id])
+    tagged = list(
+        Record.subjects.through.objects.filter(of_rows)
+        .order_by("record_id", "subject_id")
+        .values_list("record_id", "subject_id")
+    )
+    labelled = {
+        pk: (label, labels or {})
+        for pk, label, labels in Subject.objects.filter(
+            pk__in={subject for _, subject in tagged}
+        ).values_list("pk", "label", "labels")
+    }
     subjects: dict[int, list[tuple[str, dict[str, str]]]] = defaultdict(list)
-    for record_id, label, labels in Record.subjects.through.objects.filter(
-        record_id__in=found
-    ).values_list("record_id", "subject__label", "subject__labels"):
-        subjects[record_id].append((label, labels or {}))
+    for record_id, subject_id in tagged:
+        subjects[record_id].append(labelled[subject_id])
     idents: dict[int, list[str]] = defaultdict(list)
     for record_id, _scheme, normalized in Identifier.objects.filter(
-        record_id__in=found, scheme__in=("isbn", "issn")
+        of_rows, scheme__in=("isbn", "issn")
     ).values_list("record_id", "scheme", "normalized"):
         idents[record_id].append(normalized.replace("-", "").upper())
     copies: dict[int, list[tuple[str, str, str, str]]] = defaultdict(list)
     for record_id, barcode, call_number, branch, status in (
-        Item.objects.filter(record_id__in=found)
+        Item.objects.filter(of_rows)
         .exclude(status=ItemStatus.WITHDRAWN)
         .values_list("record_id", "barcode", "call_number", "branch__name", "status")
     ):
         copies[record_id].append((barcode, call_number, branch, status))
     groups: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for record_id, code, kind in (
-        Record.collections.through.objects.filter(record_id__in=found)
+        Record.collections.through.objects.filter(of_rows)
         .order_by("collection__code")
         .values_list("record_id", "collection__code", "collection__kind")
     ):
@@ -255,6 +304,7 @@ SOURCE = registry.Source(
     kind=KIND,
     load=load,
     all_ids=all_ids,
+    load_all=load_all,
     url=url,
     facet_labels={
         "type": _choice_label(ResourceType),

@@ -135,6 +135,9 @@ def load(keys: Sequence[str]) -> list[SearchDocument]:
 
 def all_documents(batch: int = BATCH) -> Iterator[list[SearchDocument]]:
     for source in registry.sources():
+        if source.load_all is not None:
+            yield from source.load_all(batch)
+            continue
         for ids in source.all_ids(batch):
             yield list(source.load(ids))
 

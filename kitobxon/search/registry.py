@@ -36,6 +36,9 @@ class Source:
     facet_labels: dict[str, Callable[[str], str]] = field(default_factory=dict)
     #: Facets whose values are named in bulk; facets sharing one function are read together.
     facet_names: dict[str, FacetNames] = field(default_factory=dict)
+    #: Every document in batches of about the given size, for a rebuild, when the source reads
+    #: them faster than `load` over `all_ids`.
+    load_all: Callable[[int], Iterator[list[SearchDocument]]] | None = None
 
 
 _sources: dict[str, Source] = {}
