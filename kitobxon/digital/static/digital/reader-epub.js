@@ -9,7 +9,7 @@
 // matters (a page restored hours after it was served): the book is then opened by a fresh one.
 
 import "../vendor/foliate-js/view.js";
-import { PositionKeeper, format, isTyping, pageStrings, renewedLink } from "./reader-position.js";
+import { PositionKeeper, format, isTyping, pageStrings, renewer } from "./reader-position.js";
 
 const MAX_HITS = 200;
 const SIZES = [80, 90, 100, 110, 125, 150, 175, 200];
@@ -106,12 +106,12 @@ view.addEventListener("load", ({ detail: { doc } }) => doc.addEventListener("key
 try {
   await view.open(root.dataset.url);
 } catch (error) {
-  const fresh = await renewedLink(root, root.dataset.url);
+  const renewal = renewer(root);
+  const fresh = await renewal.renew();
   try {
     if (!fresh) throw error;
-    root.dataset.url = fresh;
     await view.open(fresh);
-    root.dataset.renewed = "1";
+    renewal.shown();
   } catch {
     say(strings.failed);
     root.dataset.state = "failed";

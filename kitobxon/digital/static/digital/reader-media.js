@@ -7,7 +7,7 @@
 // on from the same second (playing again if it was playing); a caption track turned on after
 // its link expired takes a fresh one too.
 
-import { PositionKeeper, pageStrings, renewedLink } from "./reader-position.js";
+import { PositionKeeper, pageStrings, renewer } from "./reader-position.js";
 
 const root = document.getElementById("reader");
 const media = document.getElementById("reader-media");
@@ -54,25 +54,23 @@ media.addEventListener("pause", () => {
   playing = false;
 });
 
-// One renewal per expired link: a fresh link that fails at once is a real failure.
-let renewedAt = 0;
+// A fresh link that fails at once is a real failure (the renewer's 30 seconds).
+const renewal = renewer(root);
 media.addEventListener("error", async () => {
   const at = media.currentTime;
   const resume = playing;
-  const fresh = Date.now() - renewedAt > 30_000 ? await renewedLink(root, media.currentSrc) : null;
+  const fresh = await renewal.renew();
   if (!fresh) {
     status.textContent = strings.failed;
     root.dataset.state = "failed";
     return;
   }
-  renewedAt = Date.now();
-  root.dataset.url = fresh;
   media.addEventListener(
     "loadedmetadata",
     () => {
       media.currentTime = at;
       if (resume) media.play().catch(() => {});
-      root.dataset.renewed = String(Number(root.dataset.renewed || 0) + 1);
+      renewal.shown();
     },
     { once: true },
   );
@@ -81,13 +79,8 @@ media.addEventListener("error", async () => {
 
 // The browser fetches a caption track only when it is turned on, which may be hours after the
 // page was opened; a track whose link expired takes a fresh one (its own file's open API), once.
-async function renewTrack(track) {
-  if (track.dataset.renewed) return;
-  track.dataset.renewed = "1";
-  const fresh = await renewedLink(root, track.src, track.dataset.openApi);
-  if (fresh) track.src = fresh;
-}
 for (const track of media.querySelectorAll("track[data-open-api]")) {
-  track.addEventListener("error", () => renewTrack(track));
-  if (track.readyState === HTMLTrackElement.ERROR) renewTrack(track);
+  const trackRenewal = renewer(root, { track, every: Infinity });
+  track.addEventListener("error", () => trackRenewal.renew());
+  if (track.readyState === HTMLTrackElement.ERROR) trackRenewal.renew();
 }

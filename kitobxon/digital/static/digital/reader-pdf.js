@@ -10,7 +10,7 @@
 // drawn, so the document is reopened by a fresh link at the same page and zoom.
 
 import * as pdfjsLib from "../vendor/pdfjs/build/pdf.min.mjs";
-import { PositionKeeper, format, isTyping, pageStrings, renewedLink } from "./reader-position.js";
+import { PositionKeeper, format, isTyping, pageStrings, renewer } from "./reader-position.js";
 
 // pdf.js's viewer components find the library through this global.
 globalThis.pdfjsLib = pdfjsLib;
@@ -80,19 +80,20 @@ const openDocument = (url) =>
     iccUrl: vendor("iccs/"),
   }).promise;
 
-/** The document by a fresh link if `url` has expired, else null. */
-async function reopened(url) {
-  const fresh = await renewedLink(root, url);
-  if (!fresh) return null;
-  root.dataset.url = fresh;
-  return openDocument(fresh);
+// A fresh link whose pages fail at once is a real failure (the renewer's 30 seconds).
+const renewal = renewer(root);
+
+/** The document by a fresh link if the page's has expired, else null. */
+async function reopened() {
+  const fresh = await renewal.renew();
+  return fresh ? openDocument(fresh) : null;
 }
 
 let pdf;
 try {
   pdf = await openDocument(root.dataset.url);
 } catch (error) {
-  pdf = await reopened(root.dataset.url).catch(() => null);
+  pdf = await reopened().catch(() => null);
   if (!pdf) {
     say(strings.failed);
     root.dataset.state = "failed";
@@ -125,7 +126,7 @@ eventBus.on("pagesinit", () => {
   showPage(viewer.currentPageNumber);
   if (reopening) {
     reopening = null;
-    root.dataset.renewed = String(Number(root.dataset.renewed || 0) + 1);
+    renewal.shown();
   }
   root.dataset.state = "ready";
 });
@@ -146,23 +147,17 @@ eventBus.on("pagerendered", ({ pageNumber, error }) => {
   root.dataset.rendered = [...drawn].join(" ");
 });
 
-// One renewal per expired link: a fresh link whose pages fail at once is a real failure.
+// One reopening at a time: pages failing while it runs wait for its document.
 let renewing = false;
-let renewedAt = 0;
 async function renew() {
   if (renewing) return;
-  if (Date.now() - renewedAt < 30_000) {
-    say(strings.failed);
-    return;
-  }
   renewing = true;
-  const fresh = await reopened(root.dataset.url).catch(() => null);
+  const fresh = await reopened().catch(() => null);
   if (!fresh) {
     renewing = false;
     say(strings.failed);
     return;
   }
-  renewedAt = Date.now();
   // The place is taken now: the reader may have turned pages while the link was renewed.
   reopening = { page: viewer.currentPageNumber, scale: viewer.currentScaleValue };
   const old = pdf;

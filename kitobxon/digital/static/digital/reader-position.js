@@ -82,31 +82,71 @@ export class PositionKeeper {
   }
 }
 
+/** A renewed link that fails within this time is a real failure, not another expiry. */
+const RENEW_EVERY_MS = 30_000;
+
 /**
- * A fresh signed link to a file when the one in use has expired, else null.
+ * How a reader outlives its signed link: `renew()` answers a fresh link when the one in use
+ * has expired, else null.
  *
  * A link lasts KITOBXON_LINK_MINUTES, and a lecture paused over lunch or a book left open
  * overnight outlives it; players and pdf.js only say "network error", so the old link is asked
  * (HEAD, never following a redirect to the bucket): 410 means expired, and the file's open API
- * (`api`: the page's file unless a caption track names its own) gives a new link after deciding
- * again. Any other answer (403: the loan ended) is the reader's real refusal.
+ * gives a new link after deciding again. Any other answer (403: the loan ended) is the reader's
+ * real refusal, and so is a failure less than `every` ms after a renewal (Infinity: renew
+ * once). Calls while a renewal is under way share it.
+ *
+ * The link renewed is the page's (root.dataset.url, with the page's open API), or a caption
+ * `track`'s (its src, with its own file's open API); the fresh link replaces it there. A reader
+ * calls `shown()` once the file shows again by the fresh link: root.dataset.renewed counts
+ * these renewals, for whoever watches the page.
  */
-export async function renewedLink(root, url, api = root.dataset.openApi) {
-  if (!api || !url) return null;
-  try {
-    const probe = await fetch(url, { method: "HEAD", redirect: "manual", credentials: "same-origin" });
-    if (probe.status !== 410) return null;
-    const response = await fetch(api, {
-      method: "POST",
-      headers: { "X-CSRFToken": root.dataset.csrf || "" },
-      credentials: "same-origin",
-    });
-    if (!response.ok) return null;
-    const { url: fresh } = await response.json();
-    return fresh;
-  } catch {
-    return null;
+export function renewer(root, { every = RENEW_EVERY_MS, track = null } = {}) {
+  const api = track ? track.dataset.openApi : root.dataset.openApi;
+  let renewedAt = -Infinity;
+  let pending = null;
+
+  async function fetchFresh(url) {
+    if (!api || !url) return null;
+    try {
+      const probe = await fetch(url, { method: "HEAD", redirect: "manual", credentials: "same-origin" });
+      if (probe.status !== 410) return null;
+      const response = await fetch(api, {
+        method: "POST",
+        headers: { "X-CSRFToken": root.dataset.csrf || "" },
+        credentials: "same-origin",
+      });
+      if (!response.ok) return null;
+      const { url: fresh } = await response.json();
+      return fresh || null;
+    } catch {
+      return null;
+    }
   }
+
+  async function renewal() {
+    const fresh = await fetchFresh(track ? track.src : root.dataset.url);
+    if (fresh) {
+      renewedAt = Date.now();
+      if (track) track.src = fresh;
+      else root.dataset.url = fresh;
+    }
+    return fresh;
+  }
+
+  return {
+    renew() {
+      if (pending) return pending;
+      if (Date.now() - renewedAt < every) return Promise.resolve(null);
+      pending = renewal().finally(() => {
+        pending = null;
+      });
+      return pending;
+    },
+    shown() {
+      root.dataset.renewed = String(Number(root.dataset.renewed || 0) + 1);
+    },
+  };
 }
 
 /** The translated strings of the page, and a tiny formatter for "%(name)s" placeholders. */
