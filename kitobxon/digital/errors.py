@@ -18,7 +18,14 @@ class UploadRefused(DigitalError):
 
 
 class AccessDenied(DigitalError):
+    """A refusal to open a file; ``reason`` is the refusing decision's code ("borrow",
+    "sign_in", …), or "" for a link that is not the reader's."""
+
     default_message = _("You may not open this file.")
+
+    def __init__(self, message: str | None = None, *, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class LinkExpired(DigitalError):

@@ -158,7 +158,7 @@ def open_file(request: HttpRequest, file_id: int, purpose: str = "view") -> Any:
     except errors.DigitalError as refusal:
         code = type(refusal).__name__  # NotDownloadable, MarkedCopyOnly: the file was allowed
         if isinstance(refusal, errors.AccessDenied):
-            code = queries.opening(request, file, user).reason  # which rule refused: borrow…
+            code = refusal.reason  # which rule refused: borrow…
         return Status(403, {"detail": refusal.message, "code": code})
     return {
         "url": request.build_absolute_uri(url),

@@ -53,15 +53,15 @@ def decide(
     """Whether the request's reader (or ``user``, e.g. an API token's) may have ``file`` now.
 
     Refuses with ``AccessDenied`` carrying the decision's sentence ("Borrow this title to read
-    it.") or ``NotDownloadable``; a yes is recorded (``record``) once per reader, file, purpose
-    and day.
+    it.") and reason code, or ``NotDownloadable``; a yes is recorded (``record``) once per
+    reader, file, purpose and day.
     """
     if purpose not in links.PURPOSES:
         raise ValueError(purpose)
     reader = request.user if user is None else user
     decision = queries.opening(request, file, reader)
     if not decision.allowed:
-        raise errors.AccessDenied(decision.message)
+        raise errors.AccessDenied(decision.message, reason=decision.reason)
     if purpose == "download" and not decision.download:
         raise errors.NotDownloadable()
     if record and getattr(reader, "is_authenticated", False):

@@ -147,6 +147,19 @@ def test_a_refused_opening_records_nothing(patron: User) -> None:
     assert grants(file) == []
 
 
+def test_a_refusal_of_the_open_api_is_decided_once_and_names_the_rule(
+    patron: User, patron_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file = factories.attach(access=Access.LICENSED)
+    decided = factories.count_decisions(monkeypatch)
+    response = patron_client.post(f"/api/digital/files/{file.pk}/open")
+    assert (response.status_code, response.json()) == (
+        403,
+        {"detail": _("Borrow this title to read it."), "code": "borrow"},
+    )
+    assert decided == [file]
+
+
 def test_a_link_used_on_a_new_day_records_that_day_s_grant(
     patron: User, patron_client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -21,11 +21,11 @@ from kitobxon.accounts import services as account_services
 from kitobxon.catalogue import services as catalogue_services
 from kitobxon.catalogue.languages import language_name
 from kitobxon.catalogue.models import RecordStatus
-from kitobxon.digital import policy, samples
+from kitobxon.digital import samples
 from kitobxon.digital.models import Access
 from kitobxon.digital.services import licences
 from kitobxon.digital.services import loans as loan_services
-from kitobxon.digital.tests.factories import attach, record
+from kitobxon.digital.tests.factories import attach, count_decisions, record
 from kitobxon.ledger.models import Entry
 from kitobxon.protocols.opds import feeds
 from kitobxon.search import indexing
@@ -442,14 +442,7 @@ def test_each_range_request_at_the_open_access_door_is_decided_once_and_granted_
     saved = attach(record(), pages, access=Access.OPEN, downloadable=True)
     reader = make_user(password="a-long-passphrase-1")
     basic = base64.b64encode(f"{reader.email}:a-long-passphrase-1".encode()).decode()
-    decided = []
-    decide = policy.decide
-
-    def counted(*args: Any, **kwargs: Any) -> policy.Decision:
-        decided.append(args)
-        return decide(*args, **kwargs)
-
-    monkeypatch.setattr(policy, "decide", counted)
+    decided = count_decisions(monkeypatch)
     for _request in range(2):
         response = Client().get(
             f"/opds/open/{saved.pk}/book.pdf",
@@ -460,7 +453,7 @@ def test_each_range_request_at_the_open_access_door_is_decided_once_and_granted_
         assert response["Content-Range"] == f"bytes 0-9/{len(pages)}"
         assert response["Content-Disposition"].startswith("attachment")
         assert response.getvalue() == pages[:10]
-    assert len(decided) == 2
+    assert decided == [saved, saved]
     granted = Entry.objects.filter(kind="access.granted", subject=saved.subject, reader__gt="")
     assert [json.loads(entry.body)["data"] for entry in granted] == [
         {"reason": "open", "purpose": "download"}
