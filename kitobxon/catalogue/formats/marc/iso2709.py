@@ -370,6 +370,21 @@ def _pymarc_record(chunk: bytes, coding: str) -> Record:
 
 
 _new_field = Field.__new__
+_INDICATORS: dict[str, Indicators] = {}  # "1#" -> Indicators("1", " "): immutable, shared
+
+
+def _indicators_of(head: str) -> Indicators:
+    found = _INDICATORS.get(head)
+    if found is None:
+        first, second = head[0], head[1]
+        found = _INDICATORS[head] = tuple.__new__(
+            Indicators,
+            (
+                " " if first in _BLANK_INDICATORS else first,
+                " " if second in _BLANK_INDICATORS else second,
+            ),
+        )
+    return found
 
 
 def _utf8_record(chunk: bytes) -> Record | None:
@@ -409,17 +424,13 @@ def _utf8_record(chunk: bytes) -> Record | None:
             head = parts[0]
             if len(head) != 2 or not head.isascii():
                 return None
-            first, second = head[0], head[1]
             if plain or data.isascii():
                 subfields = [new(Subfield, (part[0], part[1:])) for part in parts[1:] if part]
             else:
                 subfields = [new(Subfield, (part[0], _nfc(part[1:]))) for part in parts[1:] if part]
             field.control_field = False
             field.data = None
-            field._indicators = Indicators(
-                " " if first in _BLANK_INDICATORS else first,
-                " " if second in _BLANK_INDICATORS else second,
-            )
+            field._indicators = _indicators_of(head)
             field.subfields = subfields
             fields.append(field)
     except (ValueError, IndexError):
