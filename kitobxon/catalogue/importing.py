@@ -208,8 +208,9 @@ def import_file(
 
     try:
         large = path.stat().st_size >= BACKGROUND_PARSING_FROM
-        if large:  # a full collection costs ~80 ms: worth it only for a long import
-            _freeze_what_lives_already()
+        collecting = gc.isenabled()
+        if large and collecting:  # a full collection costs ~80 ms: only for a long import
+            _pause_the_collector()
         for offset, chunk in _chunks(path, name, batch_size):
             for parsed in chunk:
                 if parsed.ok:
@@ -227,8 +228,8 @@ def import_file(
             report.seconds = time.perf_counter() - started
             progress(path.stat().st_size, report)
     finally:
-        if large:
-            gc.unfreeze()
+        if large and collecting:
+            gc.enable()
         quarantine.close()
     report.seconds = time.perf_counter() - started
     if quarantine.rejects_path is not None and report.rejected:
@@ -238,13 +239,17 @@ def import_file(
     return report
 
 
-def _freeze_what_lives_already() -> None:
-    """Keep the objects alive before the import (Django's, the app's) out of the garbage
-    collector's way, in this process and in the parsing process forked from it: an import
-    makes millions of short-lived objects, and every full collection walked them all again,
-    a tenth of the import's time. ``gc.unfreeze()`` hands them back afterwards."""
+def _pause_the_collector() -> None:
+    """No cyclic garbage collection during a long import, in this process and in the parsing
+    process forked from it (``gc.enable()`` resumes it afterwards).
+
+    An import makes millions of short-lived objects that hold no reference cycles (20,000
+    synthetic records leave 10 cyclic objects behind), and the collector kept walking them,
+    the batch in flight and everything alive before the import (Django's objects): about a
+    quarter of each process's CPU, after freezing the objects alive before had already saved
+    a tenth. Reference counting still frees them all."""
     gc.collect()
-    gc.freeze()
+    gc.disable()
 
 
 # Files larger than this are parsed in a second process while this one writes.

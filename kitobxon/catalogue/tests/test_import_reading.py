@@ -8,9 +8,11 @@ broken ones included (ADR 0012).
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.utils import translation
@@ -179,3 +181,22 @@ def test_a_record_without_a_title_is_rejected_while_reading_in_the_parsing_proce
     assert reject.reason == "The record has no title."
     assert CatalogueRecord.objects.count() == 4
     assert all(r.work_key for r in CatalogueRecord.objects.all())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_import_saves_with_the_cyclic_collector_paused_and_resumes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importing, "BACKGROUND_PARSING_FROM", 0)
+    collecting: list[bool] = []
+    save_records = importing.services.save_records
+
+    def saving(*args: Any, **kwargs: Any) -> Any:
+        collecting.append(gc.isenabled())
+        return save_records(*args, **kwargs)
+
+    monkeypatch.setattr(importing.services, "save_records", saving)
+    path = tmp_path / "four.mrc"
+    path.write_bytes(b"".join(synthetic.generate(4)))
+    assert import_file(path, by=None, batch_size=2).imported == 4
+    assert collecting == [False, False] and gc.isenabled()
