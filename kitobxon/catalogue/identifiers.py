@@ -24,7 +24,8 @@ class Normalized:
 
 
 def _isbn13_check(digits12: str) -> str:
-    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits12))
+    """The EAN check digit: the digits weighted 1, 3, 1, 3..."""
+    total = sum(map(int, digits12[0::2])) + 3 * sum(map(int, digits12[1::2]))
     return str((10 - total % 10) % 10)
 
 

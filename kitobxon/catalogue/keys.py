@@ -25,8 +25,10 @@ def fold(text: str) -> str:
 
     'Oʻtkan  kunlar.' -> 'otkan kunlar'
     """
-    decomposed = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    stripped = text.translate(_APOSTROPHES)
+    if not stripped.isascii():  # ASCII has nothing to decompose
+        decomposed = unicodedata.normalize("NFKD", stripped)
+        stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _NOT_WORD.sub(" ", stripped.casefold()).strip()
 
 
