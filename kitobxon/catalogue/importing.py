@@ -28,7 +28,7 @@ from kitobxon.catalogue import services
 from kitobxon.catalogue.data import RecordData, plain_values, record_from_values
 from kitobxon.catalogue.errors import InvalidRecord
 from kitobxon.catalogue.formats import Parsed, bibtex, csvformat, dublincore, marc, ris
-from kitobxon.catalogue.services.records import fill_work_key
+from kitobxon.catalogue.services.records import fill_work_key, fingerprint_values
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +172,7 @@ def import_file(
     quarantine = _Quarantine(rejects_path, quarantine_path)
     started = time.perf_counter()
     pending: list[Parsed] = []
+    fingerprints: dict[int, str] = {}  # by position, from the parsing process
 
     def reject(parsed: Parsed, reason: str) -> None:
         item = Reject(parsed.position, parsed.offset, parsed.control_number, reason)
@@ -182,13 +183,20 @@ def import_file(
 
     def flush() -> None:
         _save(pending)
+        for parsed in pending:
+            fingerprints.pop(parsed.position, None)
         pending.clear()
 
     def _save(good: list[Parsed]) -> None:
         if not good:
             return
         try:
-            saved = services.save_records([p.data for p in good if p.data], by=by, validated=True)
+            saved = services.save_records(
+                [p.data for p in good if p.data],
+                by=by,
+                validated=True,
+                fingerprints=[fingerprints.get(p.position, "") for p in good if p.data],
+            )
         except DatabaseError:
             if len(good) == 1:
                 logger.exception("record %s could not be saved", good[0].position)
@@ -211,7 +219,8 @@ def import_file(
         collecting = gc.isenabled()
         if large and collecting:  # a full collection costs ~80 ms: only for a long import
             _pause_the_collector()
-        for offset, chunk in _chunks(path, name, batch_size):
+        for offset, chunk, prints in _chunks(path, name, batch_size):
+            fingerprints.update(prints)
             for parsed in chunk:
                 if parsed.ok:
                     pending.append(parsed)
@@ -270,6 +279,11 @@ def _checked(parsed: Parsed) -> Parsed:
     return parsed
 
 
+Chunk = tuple[int, list[Parsed], dict[int, str]]
+"""Records read: the byte offset reached after them, the records, and the fingerprints of
+those the parsing process fingerprinted, by position."""
+
+
 def _read(path: Path, format: str, size: int) -> Iterator[tuple[int, list[Parsed]]]:
     """Checked records in lists of ``size``, with the byte offset reached after each list."""
     with path.open("rb") as stream:
@@ -282,12 +296,13 @@ def _read(path: Path, format: str, size: int) -> Iterator[tuple[int, list[Parsed
         yield stream.tell(), chunk
 
 
-def _chunks(path: Path, format: str, size: int) -> Iterator[tuple[int, list[Parsed]]]:
+def _chunks(path: Path, format: str, size: int) -> Iterator[Chunk]:
     """Parsed records in lists of ``size``, with the byte offset reached after each list."""
     if path.stat().st_size >= BACKGROUND_PARSING_FROM and not connection.in_atomic_block:
         yield from _chunks_in_background(path, format, size)
         return
-    yield from _read(path, format, size)
+    for offset, chunk in _read(path, format, size):
+        yield offset, chunk, {}
 
 
 def _parse_into(path: Path, format: str, size: int, queue: Any, parent: int) -> None:
@@ -315,23 +330,34 @@ def _parse_into(path: Path, format: str, size: int, queue: Any, parent: int) -> 
 
 
 # A parsed record crosses from the parsing process as plain tuples and lists: pickling the
-# dataclasses themselves cost the importer more than saving the record (ADR 0012).
-Packed = tuple[int, int, bytes, str | None, str, list[Any] | None]
+# dataclasses themselves cost the importer more than saving the record (ADR 0012). Its
+# fingerprint comes along, digested from the same values here rather than in the importer.
+Packed = tuple[int, int, bytes, str | None, str, list[Any] | None, str]
 
 
 def _packed(parsed: Parsed) -> Packed:
     data = parsed.data
     values = None if data is None else plain_values(data)
-    return (parsed.position, parsed.offset, parsed.raw, parsed.error, parsed.control_number, values)
+    print_ = "" if values is None else fingerprint_values(values)
+    return (
+        parsed.position,
+        parsed.offset,
+        parsed.raw,
+        parsed.error,
+        parsed.control_number,
+        values,
+        print_,
+    )
 
 
-def _unpacked(packed: Packed) -> Parsed:
-    position, offset, raw, error, control_number, values = packed
+def _unpacked(packed: Packed) -> tuple[Parsed, str]:
+    """The record and its fingerprint ("" when it has no data)."""
+    position, offset, raw, error, control_number, values, print_ = packed
     data = None if values is None else record_from_values(values)
-    return Parsed(position, offset, raw, data, error, control_number)
+    return Parsed(position, offset, raw, data, error, control_number), print_
 
 
-def _chunks_in_background(path: Path, format: str, size: int) -> Iterator[tuple[int, list[Parsed]]]:
+def _chunks_in_background(path: Path, format: str, size: int) -> Iterator[Chunk]:
     context = multiprocessing.get_context("fork")
     queue = context.Queue(maxsize=4)
     worker = context.Process(
@@ -351,7 +377,13 @@ def _chunks_in_background(path: Path, format: str, size: int) -> Iterator[tuple[
             if isinstance(item, BaseException):
                 raise item
             offset, packed = item
-            yield offset, [_unpacked(each) for each in packed]
+            chunk, prints = [], {}
+            for each in packed:
+                parsed, print_ = _unpacked(each)
+                chunk.append(parsed)
+                if print_:
+                    prints[parsed.position] = print_
+            yield offset, chunk, prints
     finally:
         if worker.is_alive():
             worker.kill()

@@ -103,7 +103,11 @@ def fingerprint(data: RecordData) -> str:
     The text of its field values, then its source record's bytes: values, not objects, so
     that a record digests the same in whichever process it was read.
     """
-    values = plain_values(data)
+    return fingerprint_values(plain_values(data))
+
+
+def fingerprint_values(values: list[Any]) -> str:
+    """``fingerprint`` of the record whose ``plain_values`` these are."""
     digest = hashlib.sha256(repr(values[:-1]).encode())
     digest.update(b"\0")  # never in a repr(): the source bytes follow unambiguously
     digest.update(values[-1])
@@ -344,13 +348,15 @@ def save_records(
     status: str = RecordStatus.PUBLISHED,
     targets: Sequence[Record | None] | None = None,
     validated: bool = False,
+    fingerprints: Sequence[str] | None = None,
 ) -> list[Saved]:
     """Create or update records; an incoming record updates the one it matches.
 
     ``targets`` names the record each item of ``batch`` replaces (the cataloguing form edits
     one known record); without it, records are matched on 001+003, then ISBN, then the
     configured key. Every record must pass ``validate`` (callers that checked already say
-    ``validated=True``).
+    ``validated=True``); ``fingerprints``, when given, are the records' ``fingerprint``s
+    ("" for one not known), which the import computes in its parsing process.
     """
     if not validated:
         for data in batch:
@@ -377,7 +383,8 @@ def save_records(
         for position, (data, record) in enumerate(zip(batch, existing, strict=True)):
             if position in superseded:
                 continue
-            print_ = prints[position] = fingerprint(data)
+            known = fingerprints[position] if fingerprints is not None else ""
+            print_ = prints[position] = known or fingerprint(data)
             if record is not None:
                 if (record.status == status or targets) and _unchanged(
                     record.fingerprint, print_, data
