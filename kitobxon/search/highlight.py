@@ -11,8 +11,7 @@ import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from django.utils.html import escape
+from html import escape
 
 from kitobxon.search import analysis
 from kitobxon.search.analysis import QueryToken

@@ -80,5 +80,8 @@ class SuggestOut(BaseModel):
     suggestions: list[SuggestionOut]
 
 
+_HIT_FIELDS = frozenset(HitOut.model_fields)
+
+
 def hit_out(hit: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in hit.items() if k in HitOut.model_fields}
+    return {k: v for k, v in hit.items() if k in _HIT_FIELDS}
