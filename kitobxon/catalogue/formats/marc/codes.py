@@ -13,6 +13,27 @@ _IDENTIFIER_TAGS = frozenset({"020", "022", "024"})
 _CLASSIFICATION_TAGS = frozenset({"050", "080", "082", "084", "090"})
 _PARALLEL_TITLE_TAGS = frozenset({"242", "246"})
 _SERIES_TAGS = frozenset({"440", "490", "830"})
+_SERIES_STATEMENT_TAGS = frozenset({"440", "490"})
+_PUBLICATION_TAGS = frozenset({"260", "264"})
+_SUMMARY_TAGS = frozenset({"520"})
+_CONTENTS_TAGS = frozenset({"505"})
+
+# The tag groups the crosswalk reads together, gathered in one pass when a record's fields
+# are indexed (marc.source): the mapping asks for each of them once per record.
+_READ_TOGETHER = frozenset(
+    {
+        _CONTRIBUTOR_TAGS,
+        _SUBJECT_TAGS,
+        _NOTE_TAGS,
+        _IDENTIFIER_TAGS,
+        _CLASSIFICATION_TAGS,
+        _PARALLEL_TITLE_TAGS,
+        _SERIES_STATEMENT_TAGS,
+        _PUBLICATION_TAGS,
+        _SUMMARY_TAGS,
+        _CONTENTS_TAGS,
+    }
+)
 
 
 _RELATOR_CODES = {

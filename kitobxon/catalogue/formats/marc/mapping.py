@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
-from pymarc import Field, Record
+from pymarc import Field, Record, Subfield
 
 from kitobxon.catalogue.data import (
     ClassificationData,
@@ -22,16 +23,20 @@ from kitobxon.catalogue.data import (
 from kitobxon.catalogue.formats.marc.codes import (
     _AUDIENCES,
     _CLASSIFICATION_TAGS,
+    _CONTENTS_TAGS,
     _CONTRIBUTOR_TAGS,
     _IDENTIFIER_TAGS,
     _LANGUAGE_CODES,
     _NOT_LANGUAGES,
     _NOTE_TAGS,
     _PARALLEL_TITLE_TAGS,
+    _PUBLICATION_TAGS,
     _RELATOR_CODES,
     _RELATOR_TERMS,
+    _SERIES_STATEMENT_TAGS,
     _SUBJECT_SOURCES,
     _SUBJECT_TAGS,
+    _SUMMARY_TAGS,
     _TEXTBOOK_TERMS,
 )
 from kitobxon.catalogue.formats.marc.source import _Source
@@ -43,8 +48,6 @@ _SUBDIVISIONS = frozenset("vxyz")
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 _NOT_IN_KEY = re.compile(r"[\s.,:\[\]]")
 _RELATOR_PUNCTUATION = re.compile(r"[.()\[\],;:]")
-_PUBLICATION_TAGS = frozenset({"260", "264"})
-_SERIES_STATEMENT_TAGS = frozenset({"440", "490"})
 _COPYRIGHT = re.compile(r"[cp©℗]\s?$")
 _FROM_OLD_CATALOG = re.compile(r"\s*\[from old catalog\][\s.,]*$", re.IGNORECASE)
 _ISBN_AS_GIVEN = re.compile(r"\d[\dXx-]*")
@@ -100,11 +103,11 @@ def data_from_marc(record: Record) -> RecordData:
             ]
         ),
         series=_series(source),
-        abstract=_paragraphs(source, frozenset({"520"})),
-        contents=_paragraphs(source, frozenset({"505"})),
+        abstract=_paragraphs(source, _SUMMARY_TAGS),
+        contents=_paragraphs(source, _CONTENTS_TAGS),
         notes=_paragraphs(source, _NOTE_TAGS),
-        control_number=_control_value(record, "001"),
-        control_number_source=_control_value(record, "003"),
+        control_number=_control_text(source, "001"),
+        control_number_source=_control_text(source, "003"),
     )
 
 
@@ -114,6 +117,15 @@ def _unique(items: list[Any]) -> list[Any]:
         if item not in kept:
             kept.append(item)
     return kept
+
+
+def _control_text(source: _Source, tag: str) -> str:
+    """``_control_value`` from the fields indexed by tag."""
+    found = source.by_tag.get(tag)
+    if not found:
+        return ""
+    first = found[0]
+    return (first.data or "").strip() if first.control_field else ""
 
 
 def _control_value(record: Record, tag: str) -> str:
@@ -136,6 +148,7 @@ def _without_final_stop(text: str) -> str:
     return text[:-1].rstrip()
 
 
+@lru_cache(maxsize=1 << 16)
 def _bare(value: str) -> str:
     """A subfield's value without the ISBD punctuation that introduces the next element
     (" /", " :", " ;", " =", ",") and without a closing full stop."""
@@ -255,11 +268,9 @@ def _contributors_of(entry: Field, source: _Source) -> list[ContributorData]:
     a contributor.
     """
     kind = entry.tag[1:]
-    name = _name_of(entry, kind)
+    name, role = _name_and_role(entry.tag, entry.indicator2, tuple(entry.subfields))
     if not name:
         return []
-    is_author = entry.tag.startswith("1") or ("t" in entry and entry.indicator2 == "2")
-    role = _role_of(entry, kind) or ("author" if is_author else "contributor")
     variants = _unique(
         [
             variant
@@ -270,23 +281,49 @@ def _contributors_of(entry: Field, source: _Source) -> list[ContributorData]:
     return [ContributorData(name=name, role=role, variants=variants, is_organisation=kind != "00")]
 
 
+@lru_cache(maxsize=1 << 14)
+def _name_and_role(tag: str, indicator2: str, subfields: tuple[Subfield, ...]) -> tuple[str, str]:
+    """An entry's name heading and role, worked out once for every entry written the same
+    way: a catalogue names the same people and bodies again and again."""
+    kind = tag[1:]
+    name = _name_in(subfields, kind)
+    if not name:
+        return "", ""
+    is_author = tag.startswith("1") or (indicator2 == "2" and any(c == "t" for c, _v in subfields))
+    role = _role_in(subfields, kind) or ("author" if is_author else "contributor")
+    return name, role
+
+
 def _name_of(entry: Field, kind: str) -> str:
     """The name heading: $a $b $c for a person, $a $b for an organisation, $a $q $e $n $d $c
     for a meeting; LC's "[from old catalog]" note is not part of it."""
+    return _name_in(entry.subfields, kind)
+
+
+def _name_in(subfields: Iterable[Subfield], kind: str) -> str:
     parts = _NAME_PARTS.get(kind, _NAME_PARTS["00"])
-    text = " ".join(v.strip() for c, v in entry.subfields if c in parts and v.strip())
+    text = " ".join(v.strip() for c, v in subfields if c in parts and v.strip())
     return _bare(_FROM_OLD_CATALOG.sub("", text))
 
 
-def _role_of(entry: Field, kind: str) -> str | None:
-    for code in entry.get_subfields("4"):
-        role = _RELATOR_CODES.get(code.strip().rstrip("/").rsplit("/", 1)[-1].lower().strip(". "))
-        if role:
-            return role
-    for term in entry.get_subfields("j" if kind == "11" else "e"):
-        role = _RELATOR_TERMS.get(" ".join(_RELATOR_PUNCTUATION.sub(" ", term).lower().split()))
-        if role:
-            return role
+def _role_in(subfields: Iterable[Subfield], kind: str) -> str | None:
+    """The role a relator code ($4) names, else a relator term ($e, $j for meetings)."""
+    pairs = list(subfields)
+    for code, value in pairs:
+        if code == "4":
+            role = _RELATOR_CODES.get(
+                value.strip().rstrip("/").rsplit("/", 1)[-1].lower().strip(". ")
+            )
+            if role:
+                return role
+    term_code = "j" if kind == "11" else "e"
+    for code, value in pairs:
+        if code == term_code:
+            role = _RELATOR_TERMS.get(
+                " ".join(_RELATOR_PUNCTUATION.sub(" ", value).lower().split())
+            )
+            if role:
+                return role
     return None
 
 
@@ -330,6 +367,11 @@ def _statement_parts(statement: Field | None, statements: list[Field]) -> dict[s
     parts: dict[str, list[str]] = {"a": [], "b": [], "c": []}
     if statement is None:
         return parts
+    if len(statements) == 1:  # the usual case
+        for code, value in statement.subfields:
+            if code in parts:
+                parts[code].append(value)
+        return parts
     kin = [statement] + [
         s
         for s in statements
@@ -340,6 +382,7 @@ def _statement_parts(statement: Field | None, statements: list[Field]) -> dict[s
     return parts
 
 
+@lru_cache(maxsize=1 << 14)
 def _place_or_publisher(value: str) -> str:
     """A place ($a) or publisher ($b) as printed, without ISBD punctuation or the brackets of a
     cataloguer's addition; "[S.l.]", "[s.n.]", "[Б. м.]" and the like say it is unknown."""
@@ -354,12 +397,20 @@ def _first_year(values: Iterable[str], *, copyright: bool = True) -> int | None:
     """The first plausible four-digit year; with ``copyright=False`` a copyright or phonogram
     date ("c1972", "©1972", "p1990") does not count, since it is not the publication date."""
     for value in values:
-        for match in _YEAR.finditer(value):
-            year = int(match[1])
-            if not copyright and _COPYRIGHT.search(value[: match.start()]):
-                continue
-            if 1000 <= year <= 2100:
-                return year
+        year = _year_in(value, copyright)
+        if year is not None:
+            return year
+    return None
+
+
+@lru_cache(maxsize=1 << 12)
+def _year_in(value: str, copyright: bool) -> int | None:
+    for match in _YEAR.finditer(value):
+        year = int(match[1])
+        if not copyright and _COPYRIGHT.search(value[: match.start()]):
+            continue
+        if 1000 <= year <= 2100:
+            return year
     return None
 
 
@@ -404,7 +455,7 @@ def _languages(source: _Source) -> list[str]:
 
 def _resource_type(source: _Source) -> str:
     """Leader/06 (type of record) and /07 (bibliographic level), 502 and 008/24-27."""
-    leader = str(source.record.leader)
+    leader = source.leader
     kind, level = leader[6], leader[7]
     if kind in ("a", "t"):
         if level in ("a", "b"):
@@ -441,7 +492,7 @@ def _is_textbook(source: _Source) -> bool:
 
 def _audience(source: _Source) -> str:
     """008/22 (target audience) of books, music, visual materials and computer files."""
-    leader = str(source.record.leader)
+    leader = source.leader
     has_audience = leader[6] in "acdgijkmort" and not (leader[6] in "at" and leader[7] in "bis")
     if not has_audience or len(source.fixed) < 23:
         return "general"
@@ -451,26 +502,38 @@ def _audience(source: _Source) -> str:
 def _subjects_of(heading: Field, source: _Source | None = None) -> list[SubjectData]:
     """A 6XX subject access point: the heading, then its form ($v), general ($x),
     chronological ($y) and geographic ($z) subdivisions, joined with " -- "."""
-    scheme = _subject_scheme(heading)
-    if heading.tag == "653":
-        terms = map(_bare, heading.get_subfields("a"))
-        return [SubjectData(label=term, scheme="local") for term in terms if term]
-    relator = "j" if heading.tag == "611" else "e"
+    return [
+        SubjectData(label=label, scheme=scheme)
+        for label, scheme in _headings(heading.tag, heading.indicator2, tuple(heading.subfields))
+    ]
+
+
+@lru_cache(maxsize=1 << 14)
+def _headings(
+    tag: str, indicator2: str, subfields: tuple[Subfield, ...]
+) -> tuple[tuple[str, str], ...]:
+    """``_subjects_of`` as (label, scheme) pairs, worked out once for every heading written
+    the same way: the same subjects come back record after record."""
+    if tag == "653":
+        terms = (_bare(v) for c, v in subfields if c == "a")
+        return tuple((term, "local") for term in terms if term)
+    scheme = _scheme_in(indicator2, subfields)
+    relator = "j" if tag == "611" else "e"
     main = " ".join(
         v.strip()
-        for c, v in heading.subfields
+        for c, v in subfields
         if c.isalpha() and c not in _SUBDIVISIONS and c != relator and v.strip()
     )
-    parts = [_bare(main)] + [_bare(v) for c, v in heading.subfields if c in _SUBDIVISIONS]
+    parts = [_bare(main)] + [_bare(v) for c, v in subfields if c in _SUBDIVISIONS]
     label = " -- ".join(p for p in parts if p)
-    return [SubjectData(label=label, scheme=scheme)] if label else []
+    return ((label, scheme),) if label else ()
 
 
-def _subject_scheme(heading: Field) -> str:
-    if heading.indicator2 == "7":
-        source = (heading.get("2") or "").strip().lower()
+def _scheme_in(indicator2: str, subfields: Iterable[Subfield]) -> str:
+    if indicator2 == "7":
+        source = next((v for c, v in subfields if c == "2"), "").strip().lower()
         return source or "local"
-    return _SUBJECT_SOURCES.get(heading.indicator2, "local")
+    return _SUBJECT_SOURCES.get(indicator2, "local")
 
 
 def _classifications_of(number: Field, source: _Source | None = None) -> list[ClassificationData]:
