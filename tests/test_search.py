@@ -9,11 +9,12 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from django.utils import translation
 
 from kitobxon.accounts.models import User
 from kitobxon.catalogue import services
 from kitobxon.catalogue.data import ContributorData, IdentifierData, SubjectData
-from kitobxon.catalogue.models import ItemStatus, Record, RecordStatus
+from kitobxon.catalogue.models import ItemStatus, Record, RecordStatus, ResourceType
 from kitobxon.catalogue.tests.factories import branch, make_item, make_record
 from kitobxon.search import indexing
 from kitobxon.search.models import PendingChange, ZeroResultQuery
@@ -179,6 +180,27 @@ def test_availability_follows_the_copies(client: Client) -> None:
     assert _titles(client, "kecha", availability="on_loan") == ["Kecha va kunduz"]
     body = client.get("/api/search", {"q": "kecha"}).json()
     assert body["facets"]["branch"] == [{"value": branch().name, "label": "Toshkent", "count": 1}]
+
+
+def test_facet_values_are_named_in_the_readers_language(client: Client) -> None:
+    """Facets a source fills (type) and search itself fills (availability) are named through
+    one registry; a value nobody names (an unknown code in the URL) is shown as it is."""
+    record = make_record(title="Kecha va kunduz")
+    services.set_item_status(make_item(record), ItemStatus.ON_LOAN, by=None)
+    indexing.drain()
+    for language, expected in (("en", "On loan"), ("ru", "На руках"), ("uz", "Kitobxonda")):
+        client.cookies["kitobxon_language"] = language
+        body = client.get("/api/search", {"q": "kecha"}).json()
+        named = {
+            name: {f["value"]: f["label"] for f in values}
+            for name, values in body["facets"].items()
+        }
+        with translation.override(language):
+            assert named["availability"] == {"on_loan": translation.gettext("On loan")}
+            assert named["type"] == {"book": str(dict(ResourceType.choices)["book"])}
+        assert named["availability"]["on_loan"] == expected
+    page = client.get("/search/", {"q": "kecha", "collection": "no-such-code"})
+    assert "no-such-code" in page.content.decode()
 
 
 def test_the_results_page_shows_highlights_facets_and_shareable_urls(client: Client) -> None:

@@ -276,7 +276,7 @@ def _url_maker() -> Callable[[str], str]:
     return lambda object_id: f"{head}{object_id}{tail}"
 
 
-def _choice_label(choices: type[ResourceType] | type[Audience]) -> Any:
+def _choice_label(choices: type[ResourceType] | type[Audience]) -> Callable[[str], str]:
     labels = dict(choices.choices)
     return lambda value: str(labels.get(value, value))
 
@@ -306,10 +306,11 @@ SOURCE = registry.Source(
     all_ids=all_ids,
     load_all=load_all,
     url=url,
-    facet_labels={
-        "type": _choice_label(ResourceType),
-        "audience": _choice_label(Audience),
-        "lang": language_name,
+    facet_names={
+        "type": registry.each_value(_choice_label(ResourceType)),
+        "audience": registry.each_value(_choice_label(Audience)),
+        "lang": registry.each_value(language_name),
+        "faculty": collection_names,
+        "collection": collection_names,
     },
-    facet_names={"faculty": collection_names, "collection": collection_names},
 )

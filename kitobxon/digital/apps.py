@@ -25,7 +25,7 @@ class DigitalConfig(AppConfig):
         grant(Role.LIBRARIAN, "digital.manage_digital")
         privacy.register(SECTION)
         catalogue_search.extend_documents(search.extend)
-        registry.register_facet_labels("access", search.access_label)
+        registry.register_facet_names({"access": registry.each_value(search.access_label)})
         register_record_panel(record_panel)
         register_cover_source(record_cover)
         # The jobs register with the queue when their modules are imported.

@@ -10,10 +10,10 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router
 
-from kitobxon.search import queries, searching
+from kitobxon.search import queries, registry, searching
 from kitobxon.search.schemas import SearchOut, SearchParams, SuggestOut, hit_out
 from kitobxon.search.searching import ALL_FACETS, SearchRequest
-from kitobxon.search.views import labels, notice_text
+from kitobxon.search.views import notice_text
 
 router = Router(tags=["search"])
 
@@ -35,7 +35,9 @@ def search(request: HttpRequest, params: Query[SearchParams]) -> dict[str, Any]:
             principals=_principals(request),
         )
     )
-    named = labels({name: [v for v, _ in values] for name, values in response.facets.items()})
+    named = registry.facet_labels(
+        {name: [v for v, _ in values] for name, values in response.facets.items()}
+    )
     return {
         "total": response.total,
         "page": response.page,

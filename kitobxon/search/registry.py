@@ -32,9 +32,8 @@ class Source:
     all_ids: Callable[[int], Iterator[list[str]]]
     #: How an identifier typed in the search box leads straight to an object: key → object URL.
     url: Callable[[str], str]
-    #: Reader-facing names of facet values this source fills (e.g. "book" → "Kitob").
-    facet_labels: dict[str, Callable[[str], str]] = field(default_factory=dict)
-    #: Facets whose values are named in bulk; facets sharing one function are read together.
+    #: Reader-facing names of the facet values this source fills ("book" → "Kitob"), by facet;
+    #: facets sharing one function are named together (see `register_facet_names`).
     facet_names: dict[str, FacetNames] = field(default_factory=dict)
     #: Every document in batches of about the given size, for a rebuild, when the source reads
     #: them faster than `load` over `all_ids`.
@@ -42,8 +41,7 @@ class Source:
 
 
 _sources: dict[str, Source] = {}
-#: Facet labels given by apps that add to another source's documents (e.g. "access").
-_facet_labels: dict[str, Callable[[str], str]] = {}
+_facet_names: dict[str, FacetNames] = {}
 #: ``fn(request, hits) -> {hit key: HTML}``, called once per results page.
 HitExtras = Callable[[HttpRequest, Sequence[Mapping[str, Any]]], Mapping[str, SafeString]]
 _hit_extras: list[HitExtras] = []
@@ -51,6 +49,7 @@ _hit_extras: list[HitExtras] = []
 
 def register(source: Source) -> None:
     _sources[source.kind] = source
+    register_facet_names(source.facet_names)
 
 
 def source(kind: str) -> Source:
@@ -61,52 +60,51 @@ def sources() -> list[Source]:
     return list(_sources.values())
 
 
-def register_facet_labels(facet: str, label: Callable[[str], str]) -> None:
-    """Name the values of ``facet`` that an app fills in documents it does not own."""
-    _facet_labels[facet] = label
+def each_value(label: Callable[[str], str]) -> FacetNames:
+    """A `FacetNames` from a function that names one value (a choice, a language code)."""
+
+    def names(wanted: Mapping[str, Sequence[str]]) -> dict[str, dict[str, str]]:
+        return {
+            facet: {value: label(value) for value in values} for facet, values in wanted.items()
+        }
+
+    return names
 
 
-def _namer(facet: str) -> FacetNames | None:
-    for registered in _sources.values():
-        if facet in registered.facet_names:
-            return registered.facet_names[facet]
-    return None
+def register_facet_names(names: Mapping[str, FacetNames]) -> None:
+    """Name the values of facets, ``{facet: names}``: the one way a facet value gets the name a
+    reader sees. A source names the facets it fills; an app that adds a facet to another
+    source's documents (digital's "access") and search itself ("availability") call this.
+
+    ``names({facet: [value, ...]})`` answers ``{facet: {value: name}}`` in the active language;
+    facets given the same function are asked in one call (one query for a page's faculties and
+    collections). A value it leaves out is shown as itself.
+    """
+    _facet_names.update(names)
 
 
 def facet_labels(wanted: Mapping[str, Iterable[str]]) -> dict[str, dict[str, str]]:
-    """The names a reader sees for many facet values, ``{facet: {value: name}}``.
-
-    Facets named in bulk are asked once per call, with all their values together (one query
-    for a page's faculties and collections); the others value by value, as `facet_label`.
-    """
+    """The names a reader sees for many facet values, ``{facet: {value: name}}``."""
     labels: dict[str, dict[str, str]] = {}
     grouped: dict[FacetNames, dict[str, list[str]]] = {}
     for facet, values in wanted.items():
         values = list(dict.fromkeys(values))
-        namer = None if facet in _facet_labels else _namer(facet)
+        namer = _facet_names.get(facet)
         if namer is None:
-            labels[facet] = {value: facet_label(facet, value) for value in values}
+            labels[facet] = {value: value for value in values}
         else:
             grouped.setdefault(namer, {})[facet] = values
     for namer, group in grouped.items():
         named = namer(group)
         for facet, values in group.items():
             names = named.get(facet, {})
-            labels[facet] = {value: names.get(value) or value for value in values}
+            labels[facet] = {value: str(names.get(value) or value) for value in values}
     return labels
 
 
 def facet_label(facet: str, value: str) -> str:
-    """The name a reader sees for a facet value, in the active language."""
-    if facet not in _facet_labels and _namer(facet) is not None:
-        return facet_labels({facet: [value]})[facet][value]
-    if facet in _facet_labels:
-        return _facet_labels[facet](value)
-    for registered in _sources.values():
-        label = registered.facet_labels.get(facet)
-        if label is not None:
-            return label(value)
-    return value
+    """The name a reader sees for one facet value, in the active language."""
+    return facet_labels({facet: [value]})[facet][value]
 
 
 def register_hit_extras(extras: HitExtras) -> None:

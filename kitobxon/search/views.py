@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -79,20 +78,8 @@ def notice_text(code: str | None) -> str:
     return _("%(reason)s, so the words were searched for instead.") % {"reason": reason}
 
 
-def label(facet: str, value: str) -> str:
-    if facet == "availability" and value in AVAILABILITY_LABELS:
-        return str(AVAILABILITY_LABELS[value])
-    return registry.facet_label(facet, value)
-
-
-def labels(wanted: Mapping[str, Iterable[str]]) -> dict[str, dict[str, str]]:
-    """The names of every facet value a page shows, ``{facet: {value: name}}``, read together:
-    faculties and collections cost one query per page, not one per value."""
-    named = registry.facet_labels(wanted)
-    for value in named.get("availability", {}):
-        if value in AVAILABILITY_LABELS:
-            named["availability"][value] = str(AVAILABILITY_LABELS[value])
-    return named
+def availability_label(value: str) -> str:
+    return str(AVAILABILITY_LABELS.get(value, value))
 
 
 @require_GET
@@ -108,7 +95,7 @@ def results(request: HttpRequest) -> HttpResponse:
         shown[name] = dict(response.facets.get(name, []))
         for value in selected.get(name, []):
             shown[name].setdefault(value, 0)
-    named = labels(shown)
+    named = registry.facet_labels(shown)
     facets = []
     for name in ALL_FACETS:
         chosen = selected.get(name, [])
@@ -127,7 +114,7 @@ def results(request: HttpRequest) -> HttpResponse:
         )
     extras = registry.hit_extras(request, response.hits)
     for hit in response.hits:
-        hit["type_label"] = label("type", str(hit.get("type", "")))
+        hit["type_label"] = registry.facet_label("type", str(hit.get("type", "")))
         hit["extra_html"] = extras.get(str(hit["key"]), "")
     context = {
         "q": search_request.q,

@@ -31,8 +31,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kitobxon.catalogue.languages import language_name
-from kitobxon.catalogue.models import ResourceType
 from kitobxon.catalogue.queries import readable_records, with_details
 from kitobxon.digital import policy
 from kitobxon.digital import queries as digital
@@ -41,6 +39,7 @@ from kitobxon.digital.models import Access, DigitalFile, DigitalLoanState
 from kitobxon.digital.states import OPEN_WAIT_STATES
 from kitobxon.protocols.opds.standing import Availability, Standing, standings
 from kitobxon.search.queries import principals
+from kitobxon.search.registry import facet_label
 from kitobxon.search.searching import SearchRequest, SearchResponse, search
 
 PAGE_SIZE = 20
@@ -252,14 +251,6 @@ def root(caller: Caller) -> Feed:
     )
 
 
-def _facet_label(facet: str, value: str) -> str:
-    if facet == "lang":
-        return language_name(value)
-    if facet == "type":
-        return str(dict(ResourceType.choices).get(value, value))
-    return value
-
-
 def facet(caller: Caller, segment: str) -> Feed:
     """A navigation feed of the values of one facet, each linking to its acquisition feed."""
     name = FACETS[segment]
@@ -276,7 +267,7 @@ def facet(caller: Caller, segment: str) -> Feed:
     entries = [
         Navigation(
             key=f"{segment}:{value}",
-            title=_facet_label(name, value),
+            title=facet_label(name, value),
             href=caller.url("list", "all", query={name: value}),
             kind="acquisition",
             count=count,
@@ -339,7 +330,7 @@ def _list_title(segment: str, filters: Mapping[str, Sequence[str]]) -> str:
         return _("New titles")
     if segment == "popular":
         return _("Popular titles")
-    labels = [_facet_label(name, values[0]) for name, values in filters.items() if values]
+    labels = [facet_label(name, values[0]) for name, values in filters.items() if values]
     return ", ".join(labels) or _("All titles")
 
 
