@@ -15,8 +15,9 @@ re-creates them). The import time is printed for information only. Then:
    backend, fallbacks, highlighting) and, inside it, the time spent in `backend.search` alone.
 
 Reports p50/p95/p99 latency, throughput, index size and peak memory, and the end-to-end / raw
-ratio. `--backend all` runs each backend in its own child process (Django is set up once per
-process) and prints a combined table.
+ratio; also the CPU the server's processes and the client threads spent per query during the
+8-client replay, which, unlike latency, does not grow with queueing. `--backend all` runs each
+backend in its own child process (Django is set up once per process) and prints a combined table.
 """
 
 from __future__ import annotations
@@ -353,6 +354,19 @@ def replay(
     return timings, totals, time.perf_counter() - started
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time used so far by `pid` and its descendants (live ones)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for member in _tree(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def end_to_end(
     backend: str, env: dict[str, str], queries: list[dict[str, Any]], clients: int
 ) -> dict[str, Any]:
@@ -369,7 +383,10 @@ def end_to_end(
         wait_until_up(port, server)
         print(f"[{backend}] replaying {len(queries)} queries over HTTP …", flush=True)
         replay(port, warmup_queries(), clients)
+        server_cpu, client_cpu = _cpu_seconds(server.pid), time.process_time()
         timings, totals, elapsed = replay(port, queries, clients)
+        server_cpu = _cpu_seconds(server.pid) - server_cpu
+        client_cpu = time.process_time() - client_cpu
         server_total, server_largest = _peak_rss_mb(server.pid)
         single, _totals, single_elapsed = replay(port, queries, 1)
     finally:
@@ -386,6 +403,10 @@ def end_to_end(
         **_percentiles(timings),
         "server_peak_rss_mb": server_total,
         "largest_process_peak_rss_mb": server_largest,
+        # CPU per query whatever the queueing: what the server's stack costs, like for like
+        # with the backend's time measured alone; and what the 8 client threads took of it.
+        "server_cpu_ms_per_query": round(server_cpu / len(queries) * 1000, 2),
+        "client_cpu_ms_per_query": round(client_cpu / len(queries) * 1000, 2),
         "by_kind": _by_kind(queries, timings),
         "one_client": {
             "queries_per_second": round(len(queries) / single_elapsed, 1),
@@ -519,6 +540,9 @@ def bench_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                 statistics.median(single) / statistics.median(backend_times), 2
             ),
             "one_client_mean_vs_backend": round(mean(single) / mean(backend_times), 2),
+            "server_cpu_vs_backend": round(
+                http["server_cpu_ms_per_query"] / (mean(backend_times) * 1000), 2
+            ),
         },
         bench_process_peak_rss_mb=round(
             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
@@ -580,6 +604,12 @@ def print_table(all_results: list[dict[str, Any]]) -> None:
             f"{ratio['mean_vs_backend']}× (1 client: p50 {ratio['one_client_p50_vs_backend']}×, "
             f"mean {ratio['one_client_mean_vs_backend']}×); / searching.search: p50 "
             f"{ratio['p50_vs_searching']}×, mean {ratio['mean_vs_searching']}×"
+        )
+        print(
+            f"  CPU per query with {h['clients']} clients: server "
+            f"{h['server_cpu_ms_per_query']} ms ({ratio['server_cpu_vs_backend']}× the backend's "
+            f"mean time alone), the clients "
+            f"{h['client_cpu_ms_per_query']} ms"
         )
         print(
             f"  server peak RSS {h['server_peak_rss_mb']} MB (largest process "
