@@ -9,6 +9,7 @@ helpers send one parameterised statement with ``executemany`` instead. They skip
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -173,21 +174,21 @@ def insert_returning_ids(
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(_column(model, c) for c in columns)
     pk = connection.ops.quote_name(str(model._meta.pk.column))
-    row_marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
     ids: list[int] = []
     if connection.vendor == "postgresql":
         return _insert_returning_ids_postgres(table, names, pk, preparers, rows)
+    # sqlite3's own placeholders: Django's cursor would rewrite every "%s" of a statement of
+    # thousands of them with a regular expression on each call (a tenth of an import's time).
+    row_marks = "(" + ", ".join(["?"] * len(columns)) + ")"
     prepared = _prepared_rows(preparers, rows)
     with connection.cursor() as cursor:
+        raw = cursor.cursor
         for start in range(0, len(prepared), chunk):
             part = prepared[start : start + chunk]
             params = [value for row in part for value in row]
             values = ", ".join([row_marks] * len(part))
-            cursor.execute(
-                f"INSERT INTO {table} ({names}) VALUES {values} RETURNING {pk}",  # noqa: S608
-                params,
-            )
-            ids.extend(row[0] for row in cursor.fetchall())
+            sql = f"INSERT INTO {table} ({names}) VALUES {values} RETURNING {pk}"  # noqa: S608
+            ids.extend(row[0] for row in sqlite3.Cursor.execute(raw, sql, params).fetchall())
     return ids
 
 
