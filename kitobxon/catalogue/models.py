@@ -213,7 +213,9 @@ class Record(models.Model):
     subjects = models.ManyToManyField(Subject, related_name="records", blank=True)
     collections = models.ManyToManyField(Collection, related_name="records", blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    modified_at = models.DateTimeField(_("modified"), db_index=True)
+    # Not indexed on its own: the keyset index (modified_at, id) serves every lookup and
+    # ordering by it, and each imported record would write both.
+    modified_at = models.DateTimeField(_("modified"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
