@@ -10,8 +10,11 @@ Storage (tables created by migration 0002, owned by the search app):
   by its GIN index without reading ``terms`` back. ``head`` is the small scoring copy of title,
   author, subject and other: one lexeme per word (``t:oʻzbek``), each form at its own position
   with the weight label of its field and form (title exact A … D), so one ts_rank call scores a
-  query the way tantivy's boosts do. ``facets`` is a text[] of ``name:value`` (GIN); year,
-  popularity and the sort keys are plain columns.
+  query the way tantivy's boosts do. ``codes`` is an integer[] of the document's facet values,
+  its year range among them (GIN); year, popularity and the sort keys are plain columns.
+- ``search_facet_value``: the code of each facet value (``lang``, ``uzb``). Codes are never
+  reused or removed, so a rebuild keeps them; a search counts codes in one pass over its matches
+  and names only the counted ones.
 - ``search_display``: what a hit shows, read for one page of hits only.
 - ``search_page``: one row per page of full text, for page hits and snippets.
 - ``search_word``: every loose key of titles, authors and subjects, with a trigram index; a typo
@@ -62,6 +65,7 @@ from kitobxon.search.plan import (
 
 DOCUMENTS, DISPLAYS = "search_document", "search_display"
 PAGES, WORDS = "search_page", "search_word"
+FACET_VALUES = "search_facet_value"
 TABLES = (DOCUMENTS, DISPLAYS, PAGES, WORDS)
 #: pg_advisory_xact_lock key of the index writer: "kbx_srch".
 WRITE_LOCK = 0x6B62785F73726368
@@ -108,6 +112,17 @@ PAGE_LABELS = {"exact": "A", "uzkey": "B", "ru": "B", "en": "C"}
 def tie_break(popularity: float) -> float:
     """Popularity as a gentle tie-break: at most +5 %, the factor the tantivy backend uses."""
     return 1 + 0.05 * min(1.0, math.log10(1 + max(popularity, 0.0)) / 4)
+
+
+def _year_labels(year: int | None) -> list[str]:
+    """The YEAR_RANGES label of a year, as a facet value: none without a year."""
+    if year is None:
+        return []
+    return [
+        label
+        for label, lo, hi in YEAR_RANGES
+        if (lo is None or year >= lo) and (hi is None or year <= hi)
+    ][:1]
 
 
 def _lexeme(field_name: str, variant: str, term: str) -> str:
@@ -181,7 +196,7 @@ class _Row:
     document: SearchDocument
     terms: str
     head: str
-    facets: list[str]
+    facets: list[tuple[str, str]]
     title_len: int
     words: set[str]
     pages: list[tuple[int, str, str]]
@@ -224,7 +239,8 @@ def _row(document: SearchDocument) -> _Row:
     ):
         for value in values:
             vector.add_bare(_keyword(name, value))
-    facets = [f"{name}:{v}" for name, values in document.filters.items() for v in values]
+    facets = [(name, v) for name, values in document.filters.items() for v in values]
+    facets += [("year", label) for label in _year_labels(document.year)]
     return _Row(
         document,
         vector.literal(),
@@ -408,8 +424,12 @@ class _Compiler:
         if node.field == "key":
             return _Cond("sql", "d.key = ANY(%s)", (list(node.values),))
         if node.field in FACETS:
-            values = [f"{node.field}:{v}" for v in node.values]
-            return _Cond("sql", "d.facets && %s::text[]", (values,))
+            return _Cond(
+                "sql",
+                "d.codes && ARRAY(SELECT code FROM search_facet_value"
+                " WHERE name = %s AND value = ANY(%s))",
+                (node.field, list(node.values)),
+            )
         return _tsq(" | ".join(_quote(_keyword(node.field, v)) for v in node.values))
 
     def _words(self, node: Words, scored: bool) -> _Cond:
@@ -614,19 +634,6 @@ ORDERS = {
 }
 
 
-def _year_case() -> str:
-    """A CASE naming the YEAR_RANGES bucket of `year` (the ranges do not overlap)."""
-    cases = []
-    for label, lo, hi in YEAR_RANGES:
-        bounds = [f"year >= {lo}"] if lo is not None else []
-        bounds += [f"year <= {hi}"] if hi is not None else []
-        cases.append(f"WHEN {' AND '.join(bounds)} THEN '{label}'")
-    return " ".join(cases)
-
-
-_YEAR_CASE = _year_case()
-
-
 class PostgresBackend:
     name = "postgres"
     outdated = False  # its tables follow the migrations
@@ -759,9 +766,10 @@ def _search_sql(
     """One statement: the matches once, then the page of hits, the total and the facet counts.
 
     Facets are multi-select: each is counted under every filter but its own, so the matches
-    kept are those failing at most one filter, and `f<i>` says whether a row passes filter i.
-    A row passing every filter counts all its facet values; a row failing only filter i counts
-    only the values of facet i.
+    kept are those failing at most one filter, and `miss` names the filter a row fails (-1:
+    none). A row failing none counts all its facet values; a row failing only filter i counts
+    only the values of facet i. All facets, the year ranges too, are counted in one pass over
+    the matches' codes; only the counted codes are then looked up by name.
     """
     params: list[Any] = []
 
@@ -771,58 +779,51 @@ def _search_sql(
         return text
 
     names = list(filters)
-    wanted = [f for f in query.facets if f != "year"]
     score_sql = _score_sql(score, params) if query.sort == "relevance" else "0.0"
     flags = "".join(f", COALESCE(({put(filters[n])}), FALSE) AS f{i}" for i, n in enumerate(names))
     where = put(main)
     failing = " + ".join(f"(NOT f{i})::int" for i in range(len(names)))
     at_most_one = f"({failing}) <= 1" if len(names) > 1 else "TRUE"
-
-    def passing(*but: int) -> str:
-        return " AND ".join(f"f{i}" for i in range(len(names)) if i not in but) or "TRUE"
+    passing = " AND ".join(f"f{i}" for i in range(len(names))) or "TRUE"
+    miss = (
+        f"CASE WHEN {passing} THEN -1 "
+        + " ".join(f"WHEN NOT f{i} THEN {i}" for i in range(len(names)))
+        + " END"
+        if names
+        else "-1"
+    )
 
     order = ORDERS[query.sort]
+    year = "d.year" if query.sort in ("newest", "oldest") else "NULL::int"
     sort_title = "d.sort_title" if query.sort == "title" else "NULL::text"
-    facets = "d.facets" if wanted else "NULL::text[]"
+    codes = "d.codes" if query.facets else "NULL::int[]"
     sql = [
-        "WITH m AS MATERIALIZED (SELECT * FROM (",
-        f" SELECT d.key, {facets} AS facets, d.year, d.popularity, {sort_title} AS sort_title,",
-        f" {score_sql} AS score{flags} FROM search_document d",
+        "WITH m AS MATERIALIZED (SELECT key, codes, year, popularity, sort_title, score,",
+        f" {miss} AS miss FROM (",
+        f" SELECT d.key, {codes} AS codes, {year} AS year, d.popularity,",
+        f" {sort_title} AS sort_title, {score_sql} AS score{flags} FROM search_document d",
         f" WHERE {where}) s WHERE {at_most_one}),",
         " hits AS (SELECT key, score, year, popularity, sort_title FROM m",
-        f" WHERE {passing()} ORDER BY {order} LIMIT %s OFFSET %s)",
+        f" WHERE miss = -1 ORDER BY {order} LIMIT %s OFFSET %s)",
         " SELECT 'hit', x.key, NULL, x.n, x.score, d.display FROM",
         f" (SELECT hits.*, row_number() OVER (ORDER BY {order}) AS n FROM hits) x",
         " JOIN search_display d ON d.key = x.key",
-        f" UNION ALL SELECT 'total', NULL, NULL, count(*), NULL, NULL FROM m WHERE {passing()}",
+        " UNION ALL SELECT 'total', NULL, NULL, count(*), NULL, NULL FROM m WHERE miss = -1",
     ]
     params += [max(query.limit, 0), max(query.offset, 0)]
-    if wanted:
-        values = [f" SELECT unnest(facets) AS v FROM m WHERE {passing()}"]
-        for i, name in enumerate(names):
-            if name in wanted:
-                values.append(
-                    " UNION ALL SELECT v FROM (SELECT unnest(facets) AS v FROM m"
-                    f" WHERE NOT f{i} AND {passing(i)}) o WHERE starts_with(v, %s)"
-                )
-                params.append(f"{name}:")
+    if query.facets:
+        # A row failing filter i (miss = i) counts only where the value's facet is names[i].
         sql += [
             " UNION ALL SELECT 'facet', name, value, n, NULL, NULL FROM (",
-            " SELECT name, value, n,",
-            " row_number() OVER (PARTITION BY name ORDER BY n DESC, value) AS r FROM (",
-            " SELECT split_part(v, ':', 1) AS name, substr(v, strpos(v, ':') + 1) AS value, n",
-            " FROM (SELECT v, count(*) AS n FROM (",
-            *values,
-            " ) u GROUP BY v) g) c WHERE name = ANY(%s)) f WHERE r <= %s",
+            " SELECT v.name, v.value, sum(g.n) AS n,",
+            " row_number() OVER (PARTITION BY v.name ORDER BY sum(g.n) DESC, v.value) AS r",
+            " FROM (SELECT c, miss, count(*) AS n FROM (SELECT unnest(codes) AS c, miss FROM m) u",
+            " GROUP BY c, miss) g",
+            " JOIN search_facet_value v ON v.code = g.c",
+            " WHERE v.name = ANY(%s) AND (g.miss = -1 OR v.name = (%s::text[])[g.miss + 1])",
+            " GROUP BY v.name, v.value) f WHERE r <= %s",
         ]
-        params += [wanted, query.facet_size]
-    if "year" in query.facets:
-        others = passing(*(i for i, n in enumerate(names) if n == "year"))
-        sql += [
-            " UNION ALL SELECT 'facet', 'year', label, count(*), NULL, NULL FROM (",
-            f" SELECT CASE {_YEAR_CASE} END AS label FROM m WHERE {others}) y",
-            " WHERE label IS NOT NULL GROUP BY label",
-        ]
+        params += [list(query.facets), names, query.facet_size]
     return "\n".join(sql), params
 
 
@@ -913,6 +914,27 @@ class _Writer:
     def __init__(self, cursor: Any, suffix: str = "") -> None:
         self.cursor = cursor
         self.suffix = suffix
+        #: Facet value → code, as read or made inside this writer's transaction.
+        self.codes: dict[tuple[str, str], int] = {}
+
+    def _code(self, rows: Sequence[_Row]) -> None:
+        """Learn the codes of the rows' facet values, giving new values the next codes."""
+        missing = sorted({f for row in rows for f in row.facets if f not in self.codes})
+        if not missing:
+            return
+        names, values = [n for n, _ in missing], [v for _, v in missing]
+        self.cursor.execute(
+            f"INSERT INTO {FACET_VALUES} (name, value) SELECT * FROM unnest(%s::text[], %s::text[])"
+            " ON CONFLICT DO NOTHING",
+            [names, values],
+        )
+        self.cursor.execute(
+            f"SELECT v.name, v.value, v.code FROM {FACET_VALUES} v"
+            " JOIN unnest(%s::text[], %s::text[]) w (name, value)"
+            " ON v.name = w.name AND v.value = w.value",
+            [names, values],
+        )
+        self.codes.update(((name, value), code) for name, value, code in self.cursor.fetchall())
 
     def upsert(self, documents: Sequence[SearchDocument]) -> None:
         latest = {d.key: d for d in documents}
@@ -932,10 +954,10 @@ class _Writer:
         rows = [_row(d) for d in documents]
         if not rows:
             return
+        self._code(rows)
         raw = self.cursor.cursor
         columns = (
-            "key, kind, terms, head, facets, year, popularity, boost, title_len, sort_title,"
-            " version"
+            "key, kind, terms, head, codes, year, popularity, boost, title_len, sort_title, version"
         )
         with raw.copy(f"COPY {DOCUMENTS}{self.suffix} ({columns}) FROM STDIN") as copy:
             for row in rows:
@@ -946,7 +968,7 @@ class _Writer:
                         doc.kind,
                         row.terms,
                         row.head,
-                        row.facets,
+                        [self.codes[f] for f in row.facets],
                         doc.year,
                         float(doc.popularity),
                         tie_break(doc.popularity),
