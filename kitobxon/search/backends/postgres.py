@@ -366,6 +366,8 @@ class _Compiler:
         self.score = _Score()
         self._expansions: dict[tuple[str, int], tuple[str, ...]] = {}
         self._frequencies: tuple[dict[str, float], float] | None = None
+        #: "At least k of these" conditions compiled so far, with their members' keys.
+        self._groups: dict[tuple[str, str, str], frozenset[tuple[str, str, str]]] = {}
 
     def compile(self, node: Node, *, scored: bool = False) -> _Cond:
         if isinstance(node, Everything):
@@ -393,13 +395,32 @@ class _Compiler:
         parts = list(must)
         if should:
             needed = node.min_should or (0 if must else 1)
+            if needed == 1:
+                should = self._absorbed(should)
             if needed:
                 parts.append(_at_least(should, needed))
+                if not must and not must_not:
+                    self._groups[_key(parts[-1])] = frozenset(_key(c) for c in should)
         if must_not:
             parts.append(_not(_or(*must_not)))
         if not parts:
             return ALL if must_not else NONE
         return _and(*parts)
+
+    def _absorbed(self, should: list[_Cond]) -> list[_Cond]:
+        """The alternatives of an OR without those that imply another alternative.
+
+        "All the words but one" (plan.py's strict group) ranks records, but next to each word
+        as its own alternative it finds nothing more, and spelled out as combinations it made
+        the tsquery the GIN index tests for each candidate many times longer.
+        """
+        keys = [_key(c) for c in should]
+        kept = []
+        for cond, key in zip(should, keys, strict=True):
+            members = self._groups.get(key)
+            if members is None or not members <= {k for k in keys if k != key}:
+                kept.append(cond)
+        return kept or should
 
     def _boosted(self, node: Bool) -> _Cond:
         """A boosted clause scores `boost` times its children's score where it matches, as a
@@ -529,6 +550,11 @@ class _Compiler:
             found = sorted(w for (w,) in self.cursor.fetchall() if _osa(key, w) <= distance)
             self._expansions[key, distance] = tuple(found)
         return self._expansions[key, distance]
+
+
+def _key(cond: _Cond) -> tuple[str, str, str]:
+    """A condition as a hashable key (its parameters may hold lists)."""
+    return cond.kind, cond.text, repr(cond.params)
 
 
 def _on_head(node: Node) -> _Cond:
@@ -835,17 +861,39 @@ def _score_sql(score: _Score, params: list[Any]) -> str:
 
 def _score_parts(score: _Score, params: list[Any]) -> list[str]:
     """ts_rank over the bucketed labels per group of words of similar idf, phrases as bonuses,
-    typos at a low share, boosted sub-queries where they match."""
-    parts = []
+    typos at a low share, boosted sub-queries where they match.
+
+    A boosted group of the same words (plan.py's "all the words but one") scores what the words
+    score: it multiplies their ts_rank sum instead of computing each ts_rank a second time.
+    """
+    ranks: list[str] = []
+    rank_params: list[Any] = []
     for items, idf in _rank_groups(score.words):
         # idf twice, as classic tf·idf weighs both the query and the record (measured on
         # CISI, Cranfield and CACM: bench/relevance.py); normalization 1 divides by
         # 1 + log(length), so a long abstract does not win by its length alone.
         scale = idf * idf * len(items) * RANK_SCALE
-        parts.append(f"{scale:.6f} * ts_rank(%s::float4[], d.head, %s::tsquery, 1)")
-        params += [RANK_WEIGHTS, " | ".join(items)]
-    if parts:
-        parts = [f"({' + '.join(parts)}) * (1 + 1.0 / (2 + d.title_len))"]
+        ranks.append(f"{scale:.6f} * ts_rank(%s::float4[], d.head, %s::tsquery, 1)")
+        rank_params += [RANK_WEIGHTS, " | ".join(items)]
+    words = f"({' + '.join(ranks)}) * (1 + 1.0 / (2 + d.title_len))" if ranks else ""
+    factors: list[str] = []
+    factor_params: list[Any] = []
+    boosted: list[tuple[str, list[Any]]] = []
+    for inner, condition, boost in score.boosted:
+        inner_params: list[Any] = []
+        inner_parts = _score_parts(inner, inner_params)
+        if not inner_parts:
+            continue
+        matched = f"{boost:.6f} * (d.head @@ %s::tsquery)::int"
+        if words and inner_parts == [words] and inner_params == rank_params:
+            factors.append(matched)
+            factor_params.append(condition)
+        else:
+            boosted.append((f"{matched} * ({' + '.join(inner_parts)})", [condition, *inner_params]))
+    parts = []
+    if words:
+        parts.append(f"{words} * (1 + {' + '.join(factors)})" if factors else words)
+        params += rank_params + factor_params
     if score.fuzzy:
         query = " | ".join(score.fuzzy)
         scale = len(score.fuzzy) * RANK_SCALE * FUZZY_SHARE
@@ -854,15 +902,9 @@ def _score_parts(score: _Score, params: list[Any]) -> list[str]:
     for query, bonus in score.phrases:
         parts.append(f"{bonus:.6f} * (d.head @@ %s::tsquery)::int")
         params.append(query)
-    for inner, condition, boost in score.boosted:
-        params.append(condition)
-        inner_parts = _score_parts(inner, params)
-        if inner_parts:
-            parts.append(
-                f"{boost:.6f} * (d.head @@ %s::tsquery)::int * ({' + '.join(inner_parts)})"
-            )
-        else:
-            params.pop()
+    for text, boosted_params in boosted:
+        parts.append(text)
+        params += boosted_params
     return parts
 
 
