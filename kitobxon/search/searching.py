@@ -8,7 +8,7 @@ malformed query becomes a plain search with a notice, too few hits bring typo to
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kitobxon.search import analysis, plan, query, registry, services
@@ -69,12 +69,14 @@ def search(request: SearchRequest) -> SearchResponse:
     backend = get_backend()
     results = backend.search(search_query)
     fuzzy = False
+    tolerant: tuple[SearchQuery, Results] | None = None
     if results.total < FEW_RESULTS and parsed.node is not None:
         fuzzy_query = _search_query(request, parsed, size, page, sort, fuzzy=True)
         fuzzy_results = backend.search(fuzzy_query)
+        tolerant = fuzzy_query, fuzzy_results
         if fuzzy_results.total > results.total:
             results, fuzzy = fuzzy_results, True
-    did_you_mean = _did_you_mean(text, request, results) if (fuzzy or not results.total) else None
+    did_you_mean = _did_you_mean(text, request, tolerant) if (fuzzy or not results.total) else None
     if not results.total and text and request.count_zero and not any(request.filters.values()):
         services.count_zero_result(text)
     tokens = [t for t in analysis.analyse_query(query.plain_words(text)) if t.exact]
@@ -163,8 +165,15 @@ def _identifier_redirect(text: str, principals: frozenset[str]) -> str | None:
     return registry.source(kind).url(object_id)
 
 
-def _did_you_mean(text: str, request: SearchRequest, results: Results) -> str | None:
-    """The query with each unknown word replaced by the closest word of titles and authors."""
+def _did_you_mean(
+    text: str, request: SearchRequest, tolerant: tuple[SearchQuery, Results] | None
+) -> str | None:
+    """The query with each unknown word replaced by the closest word of titles and authors.
+
+    Its words come from the first hits of the typo-tolerant search of the plain words. When the
+    search just made with typo tolerance was that very search (plain words, no filters, first
+    page of 20), its hits are used again rather than asked for a second time.
+    """
     tokens = analysis.analyse_query(text)
     if not tokens or len(tokens) > 6:
         return None
@@ -177,7 +186,11 @@ def _did_you_mean(text: str, request: SearchRequest, results: Results) -> str | 
         count_zero=False,
     )
     parsed = query.parse(query.plain_words(text))
-    found = get_backend().search(_search_query(probe, parsed, 20, 1, "relevance", fuzzy=True))
+    probe_query = _search_query(probe, parsed, 20, 1, "relevance", fuzzy=True)
+    if tolerant is not None and replace(tolerant[0], facets=()) == probe_query:
+        found = tolerant[1]
+    else:
+        found = get_backend().search(probe_query)
     vocabulary: dict[str, str] = {}
     for hit in found.hits:
         for name in SUGGEST_FIELDS:
