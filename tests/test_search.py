@@ -199,6 +199,10 @@ def test_facet_values_are_named_in_the_readers_language(client: Client) -> None:
             assert named["availability"] == {"on_loan": translation.gettext("On loan")}
             assert named["type"] == {"book": str(dict(ResourceType.choices)["book"])}
         assert named["availability"]["on_loan"] == expected
+        # A hit's own line on the results page names its type the same way.
+        html = client.get("/search/", {"q": "kecha"}).content.decode()
+        with translation.override(language):
+            assert f"· {dict(ResourceType.choices)['book']}" in html
     page = client.get("/search/", {"q": "kecha", "collection": "no-such-code"})
     assert "no-such-code" in page.content.decode()
 

@@ -95,7 +95,9 @@ def results(request: HttpRequest) -> HttpResponse:
         shown[name] = dict(response.facets.get(name, []))
         for value in selected.get(name, []):
             shown[name].setdefault(value, 0)
-    named = registry.facet_labels(shown)
+    # The hits' types are named in the same call as the facets' values.
+    hit_types = [str(hit.get("type", "")) for hit in response.hits]
+    named = registry.facet_labels({**shown, "type": [*shown["type"], *hit_types]})
     facets = []
     for name in ALL_FACETS:
         chosen = selected.get(name, [])
@@ -114,7 +116,7 @@ def results(request: HttpRequest) -> HttpResponse:
         )
     extras = registry.hit_extras(request, response.hits)
     for hit in response.hits:
-        hit["type_label"] = registry.facet_label("type", str(hit.get("type", "")))
+        hit["type_label"] = named["type"][str(hit.get("type", ""))]
         hit["extra_html"] = extras.get(str(hit["key"]), "")
     context = {
         "q": search_request.q,
