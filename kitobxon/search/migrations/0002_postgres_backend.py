@@ -1,4 +1,4 @@
-"""Tables of the PostgreSQL search backend (kitobxon/search/backends/postgres.py).
+"""Tables of the PostgreSQL search backend (kitobxon/search/backends/postgres/).
 
 Created on PostgreSQL only; on SQLite the index is tantivy's and this migration does nothing.
 The backend writes tsvector and tsquery literals built from analysis.py's terms, so no text is
