@@ -17,15 +17,9 @@ import contextlib
 import fcntl
 import json
 import os
-import pickle
-import queue
 import shutil
-import struct
-import subprocess
-import sys
 import threading
 import time
-import traceback
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -36,32 +30,20 @@ import tantivy
 
 from kitobxon.search import analysis
 from kitobxon.search.backends.base import Hit, PageHit, Progress, Results, SearchQuery
+from kitobxon.search.backends.tantivy_entries import ANALYSED, IN_FLIGHT, Fields, Helper, entries
+from kitobxon.search.backends.tantivy_queries import Compiler
 from kitobxon.search.documents import (
     FACETS,
-    FIELD_BOOSTS,
     FULLTEXT,
-    FUZZY_FIELDS,
-    TEXT_FIELDS,
-    VARIANT_BOOSTS,
     YEAR_RANGES,
     SearchDocument,
 )
 from kitobxon.search.plan import (
     Bool,
-    Everything,
     Keyword,
-    Node,
-    Phrase,
-    Prefix,
     Words,
-    YearRange,
 )
 
-ANALYSED = (*TEXT_FIELDS, FULLTEXT)
-VARIANTS = ("exact", "uzkey", "ru", "en")
-#: How much a match in each form counts: the exact form first (LANGUAGE.md §3). A stemmed-only
-#: match weighs 2 in every language (uzkey, ru, en); en at 1 left English inflections almost
-FUZZY_BOOST = 0.25
 KEYWORDS = ("key", "entry", "kind", "parent", "ids", "visible_to", "pages_visible_to", *FACETS)
 #: The version of `build_schema()`: bump it with every change to the schema, and say in
 #: docs/search.md that the upgrade needs `kitobxon reindex`. 1: the first schema; 2: the
@@ -135,18 +117,6 @@ class _Live:
     searcher: tantivy.Searcher
     schema: tantivy.Schema
     fields: frozenset[str] | None
-
-
-def tie_break_weight(popularity: float) -> float:
-    """Popularity as a gentle tie-break: at most +5 % on the BM25 score.
-
-    tantivy multiplies the score by log2(2 + weight); this weight makes that factor
-    1 + 0.05 · min(1, log10(1 + popularity) / 4).
-    """
-    import math
-
-    factor = 1 + 0.05 * min(1.0, math.log10(1 + max(popularity, 0.0)) / 4)
-    return float(2**factor - 2)
 
 
 class TantivyBackend:
@@ -272,7 +242,7 @@ class TantivyBackend:
             index = tantivy.Index(self.schema, path=str(self.root / generation))
             writer = index.writer(WRITER_HEAP * 2, 2)
             adder = _Writer(writer, self.schema)
-            helper: _Helper | None = None
+            helper: Helper | None = None
             in_flight: deque[int] = deque()
             try:
                 for number, batch in enumerate(batches):
@@ -280,7 +250,7 @@ class TantivyBackend:
                         adder.add(batch)
                         progress(len(batch))
                         continue
-                    helper = helper or _Helper()
+                    helper = helper or Helper()
                     helper.send(batch)
                     in_flight.append(len(batch))
                     if len(in_flight) >= IN_FLIGHT:
@@ -309,7 +279,7 @@ class TantivyBackend:
     def search(self, query: SearchQuery) -> Results:
         live = self._searcher()
         searcher = live.searcher
-        compile_ = _Compiler(live.schema, live.fields).compile
+        compile_ = Compiler(live.schema, live.fields).compile
         guard = [compile_(n) for n in query.guard]
         filters = {name: compile_(n) for name, n in query.filters.items()}
         text = compile_(query.text)
@@ -383,7 +353,7 @@ class TantivyBackend:
         if not tokens or not principals:
             return []
         live = self._searcher()
-        compile_ = _Compiler(live.schema, live.fields).compile
+        compile_ = Compiler(live.schema, live.fields).compile
         words = Bool(should=tuple(Words(t, (FULLTEXT,)) for t in tokens), min_should=1)
         query = _and(
             compile_(words),
@@ -445,290 +415,8 @@ class _Writer:
             self.writer.delete_documents_by_term("parent", key)
 
     def add(self, documents: Sequence[SearchDocument]) -> None:
-        self.add_fields(_entries(documents))
+        self.add_fields(entries(documents))
 
     def add_fields(self, entries: Sequence[Fields]) -> None:
         for fields in entries:
             self.writer.add_document(tantivy.Document.from_dict(fields, self.schema))
-
-
-#: A tantivy document as plain values, field → its value, or a list of its values
-#: (`tantivy.Document.from_dict` takes either): what the rebuild's helper process sends back,
-#: cheaper to pickle than a `tantivy.Document`. Single values go bare: a list per field cost
-#: a third of the pickling and a third of `from_dict`.
-Fields = dict[str, Any]
-
-
-def _entries(documents: Sequence[SearchDocument]) -> list[Fields]:
-    """The index entries of `documents`: each document, followed by its pages."""
-    entries = []
-    for document in documents:
-        entries.append(_document(document))
-        for page in document.pages:
-            entries.append(_page(document, page.number, page.text))
-    return entries
-
-
-def _document(source: SearchDocument) -> Fields:
-    doc: dict[str, list[Any]] = {
-        "key": [source.key],
-        "entry": ["doc"],
-        "kind": [source.kind],
-        "visible_to": list(source.visible_to),
-        "pages_visible_to": list(source.pages_visible_to),
-        "ids": list(source.identifiers),
-    }
-    for name, values in source.filters.items():
-        doc.setdefault(name, []).extend(values)
-    for name in TEXT_FIELDS:
-        text = source.text.get(name)
-        if text:
-            _add_analysed(doc, name, analysis.analyse(text, source.language))
-    if source.pages:
-        full = "\n".join(page.text for page in source.pages)
-        _add_analysed(doc, FULLTEXT, analysis.analyse(full, source.language))
-    if source.year is not None:
-        doc["year"] = [source.year]
-    doc["year_new"] = [source.year or 0]
-    doc["year_old"] = [source.year or 99_999]
-    doc["popularity"] = [float(source.popularity)]
-    doc["weight"] = [tie_break_weight(source.popularity)]
-    doc["sort_title"] = [source.sort_title or analysis.uzbek_sort_key(source.text.get("title", ""))]
-    doc["display"] = [json.dumps(source.display, ensure_ascii=False).encode()]
-    doc["version"] = [source.version.encode()]
-    return _bare(doc)
-
-
-def _page(source: SearchDocument, number: int, text: str) -> Fields:
-    doc: dict[str, list[Any]] = {
-        "entry": ["page"],
-        "parent": [source.key],
-        "pages_visible_to": list(source.pages_visible_to),
-        "page": [number],
-    }
-    _add_analysed(doc, FULLTEXT, analysis.analyse(text, source.language))
-    doc["display"] = [json.dumps({"text": text}, ensure_ascii=False).encode()]
-    return _bare(doc)
-
-
-def _bare(doc: dict[str, list[Any]]) -> Fields:
-    """`doc` without its empty fields, and each single value out of its list."""
-    return {
-        name: values[0] if len(values) == 1 else values for name, values in doc.items() if values
-    }
-
-
-#: (variant, field name) of each analysed field, made once: pickle writes a string that every
-#: document of a batch shares once per batch.
-_VARIANT_FIELDS = {
-    name: tuple((variant, f"{name}_{variant}") for variant in VARIANTS) for name in ANALYSED
-}
-
-
-def _add_analysed(doc: dict[str, list[Any]], name: str, analysed: analysis.Analysed) -> None:
-    for variant, field in _VARIANT_FIELDS[name]:
-        terms = getattr(analysed, variant)
-        if terms:
-            doc[field] = [" ".join(terms)]
-
-
-# --- the rebuild's helper process ----------------------------------------------------------------
-
-#: Batches handed to the helper before this process waits for the first one back.
-IN_FLIGHT = 2
-_HEADER = struct.Struct("<Q")
-
-
-class _Helper:
-    """A child process that analyses documents for a rebuild, on another core.
-
-    This process keeps loading batches from the database and feeding the writer; the helper
-    turns each batch of `SearchDocument`s into `Fields` (analysis, display JSON and the version
-    digest: most of the CPU time of a rebuild). Batches go out through a feeder thread, so
-    neither side can block the other on a full pipe; results come back in order. The helper
-    reads its batches from a pipe only this process writes to, so it exits when this process
-    ends, however it ends.
-    """
-
-    def __init__(self) -> None:
-        package_root = str(Path(__file__).resolve().parents[3])
-        env = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join(
-                filter(None, [package_root, os.environ.get("PYTHONPATH", "")])
-            ),
-        }
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                "from kitobxon.search.backends import tantivy; tantivy._serve()",
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env,
-        )
-        self.outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
-        self.feeder = threading.Thread(target=self._feed, daemon=True)
-        self.feeder.start()
-
-    def _feed(self) -> None:
-        pipe = self.process.stdin
-        assert pipe is not None
-        try:
-            while (payload := self.outbox.get()) is not None:
-                pipe.write(_HEADER.pack(len(payload)))
-                pipe.write(payload)
-                pipe.flush()
-        except (BrokenPipeError, ValueError):
-            pass  # the helper died; receive() reports it
-        finally:
-            with contextlib.suppress(OSError):
-                pipe.close()
-
-    def send(self, documents: Sequence[SearchDocument]) -> None:
-        self.outbox.put(pickle.dumps(list(documents), protocol=pickle.HIGHEST_PROTOCOL))
-
-    def receive(self) -> list[Fields]:
-        assert self.process.stdout is not None
-        result = _read_frame(self.process.stdout)
-        if result is None:
-            raise RuntimeError(f"the rebuild's helper process stopped ({self.process.poll()})")
-        if isinstance(result, str):
-            raise RuntimeError(f"the rebuild's helper process failed:\n{result}")
-        return list(result)
-
-    def close(self) -> None:
-        self.outbox.put(None)
-        self.feeder.join(timeout=10)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-
-
-def _read_frame(pipe: Any) -> Any:
-    header = pipe.read(_HEADER.size)
-    if len(header) < _HEADER.size:
-        return None
-    (size,) = _HEADER.unpack(header)
-    payload = pipe.read(size)
-    if len(payload) < size:
-        return None
-    return pickle.loads(payload)  # noqa: S301 (our own child process, over our own pipe)
-
-
-def _serve() -> None:
-    """The helper's loop: batches of documents in on stdin, their `Fields` out on stdout.
-
-    The helper lives for one rebuild and makes no reference cycles: no cyclic collection
-    (as `indexing.collector_paused` in the rebuilding process).
-    """
-    import gc
-
-    gc.disable()
-    source, sink = sys.stdin.buffer, sys.stdout.buffer
-    while (documents := _read_frame(source)) is not None:
-        try:
-            result: Any = _entries(documents)
-        except Exception:
-            result = traceback.format_exc()
-        payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-        sink.write(_HEADER.pack(len(payload)))
-        sink.write(payload)
-        sink.flush()
-
-
-class _Compiler:
-    """The plan.py tree → tantivy queries."""
-
-    def __init__(self, schema: tantivy.Schema, fields: frozenset[str] | None = None) -> None:
-        self.schema = schema
-        self.fields = fields
-        self.Q = tantivy.Query
-
-    def compile(self, node: Node) -> tantivy.Query:
-        Q, Occur = self.Q, tantivy.Occur
-        if isinstance(node, Everything):
-            return Q.all_query()
-        if isinstance(node, Keyword):
-            if not node.values or (self.fields is not None and node.field not in self.fields):
-                return Q.empty_query()
-            if len(node.values) == 1:
-                return Q.term_query(self.schema, node.field, node.values[0], index_option="basic")
-            return Q.term_set_query(self.schema, node.field, list(node.values))
-        if isinstance(node, YearRange):
-            if node.lo is None and node.hi is None:
-                return Q.exists_query("year")
-            return Q.range_query(self.schema, "year", tantivy.FieldType.Integer, node.lo, node.hi)
-        if isinstance(node, Words):
-            return self._words(node)
-        if isinstance(node, Phrase):
-            return self._phrase(node)
-        if isinstance(node, Prefix):
-            return self._prefix(node)
-        if isinstance(node, Bool):
-            clauses = [(Occur.Must, self.compile(n)) for n in node.must]
-            clauses += [(Occur.Should, self.compile(n)) for n in node.should]
-            clauses += [(Occur.MustNot, self.compile(n)) for n in node.must_not]
-            if node.must_not and not node.must and not node.should:
-                clauses.append((Occur.Must, Q.all_query()))
-            query = Q.boolean_query(clauses, node.min_should or None)
-            return Q.boost_query(query, node.boost) if node.boost != 1.0 else query
-        raise TypeError(node)
-
-    def _words(self, node: Words) -> tantivy.Query:
-        Q, Should = self.Q, tantivy.Occur.Should
-        token = node.token
-        clauses = []
-        for field in node.fields:
-            boost = FIELD_BOOSTS[field]
-            terms = [
-                *(("exact", t) for t in token.exact),
-                *(("uzkey", k) for k in token.uzkeys),
-                *((("ru", token.ru),) if token.ru else ()),
-                *((("en", token.en),) if token.en else ()),
-            ]
-            for variant, term in dict.fromkeys(terms):
-                query = Q.term_query(self.schema, f"{field}_{variant}", term)
-                clauses.append((Should, Q.boost_query(query, boost * VARIANT_BOOSTS[variant])))
-            if node.fuzzy and field in FUZZY_FIELDS:
-                for key in dict.fromkeys((*token.uzkeys[:1], token.fuzzy_key)):
-                    distance = 2 if len(key) >= 8 else 1 if len(key) >= 4 else 0
-                    if distance:
-                        fuzzy = Q.fuzzy_term_query(self.schema, f"{field}_uzkey", key, distance)
-                        clauses.append((Should, Q.boost_query(fuzzy, boost * FUZZY_BOOST)))
-        if not clauses:
-            return Q.empty_query()
-        return Q.boolean_query(clauses)
-
-    def _phrase(self, node: Phrase) -> tantivy.Query:
-        Q, Should = self.Q, tantivy.Occur.Should
-        forms = {tuple(t.exact[0] for t in node.tokens), tuple(t.exact[-1] for t in node.tokens)}
-        clauses = []
-        for field in node.fields:
-            for words in forms:
-                query = Q.phrase_query(self.schema, f"{field}_exact", list(words))
-                clauses.append((Should, Q.boost_query(query, FIELD_BOOSTS[field] * node.boost)))
-        return Q.boolean_query(clauses)
-
-    def _prefix(self, node: Prefix) -> tantivy.Query:
-        Q, Should = self.Q, tantivy.Occur.Should
-        words: list[str | tuple[int, str]] = [t.exact[0] for t in node.tokens]
-        clauses = []
-        for field in node.fields:
-            if len(words) == 1:
-                query = Q.regex_query(self.schema, f"{field}_exact", _regex_prefix(str(words[0])))
-            else:
-                query = Q.phrase_prefix_query(self.schema, f"{field}_exact", words)
-            clauses.append((Should, Q.boost_query(query, FIELD_BOOSTS[field])))
-        return Q.boolean_query(clauses)
-
-
-def _regex_prefix(word: str) -> str:
-    import re
-
-    return re.escape(word) + ".*"
