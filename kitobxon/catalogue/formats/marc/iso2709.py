@@ -393,6 +393,10 @@ def _utf8_record(chunk: bytes) -> Record | None:
     reader followed by ``_to_unicode`` gives, at a fraction of the cost, because each field
     is decoded once and built without pymarc's argument checks.
 
+    A field already in NFC and without MARC-8's half marks is taken as it is: the subfield
+    delimiter and code before each value are ASCII, which NFC never joins to what follows,
+    so each value is in NFC too.
+
     ``None`` for anything out of the ordinary (missing or extra indicators, a non-ASCII
     subfield code, a field that does not decode), which then takes pymarc's path, so that
     odd records keep its exact behaviour and messages.
@@ -400,16 +404,19 @@ def _utf8_record(chunk: bytes) -> Record | None:
     if _ODD_SUBFIELD_CODE.search(chunk) is not None:
         return None
     new = tuple.__new__
+    indicators_of = _INDICATORS.get
     try:
         base = int(chunk[12:17])
         directory = chunk[_LEADER_LENGTH : base - 1].decode("ascii")
+        entries = _ENTRIES.findall(directory)
+        if len(entries) * _ENTRY_LENGTH != len(directory):
+            return None
         plain = chunk.isascii()
         text = chunk.decode("ascii") if plain else ""
         fields: list[Field] = []
-        for at in range(0, len(directory), _ENTRY_LENGTH):
-            tag = directory[at : at + 3]
-            start = base + int(directory[at + 7 : at + 12])
-            end = start + int(directory[at + 3 : at + 7]) - 1
+        for tag, length, begin in entries:
+            start = base + int(begin)
+            end = start + int(length) - 1
             data = text[start:end] if plain else chunk[start:end].decode("utf-8")
             field = _new_field(Field)
             field.tag = tag
@@ -424,13 +431,13 @@ def _utf8_record(chunk: bytes) -> Record | None:
             head = parts[0]
             if len(head) != 2 or not head.isascii():
                 return None
-            if plain or data.isascii():
+            if plain or data.isascii() or _is_nfc(data):
                 subfields = [new(Subfield, (part[0], part[1:])) for part in parts[1:] if part]
             else:
                 subfields = [new(Subfield, (part[0], _nfc(part[1:]))) for part in parts[1:] if part]
             field.control_field = False
             field.data = None
-            field._indicators = _indicators_of(head)
+            field._indicators = indicators_of(head) or _indicators_of(head)
             field.subfields = subfields
             fields.append(field)
     except (ValueError, IndexError):
@@ -438,6 +445,14 @@ def _utf8_record(chunk: bytes) -> Record | None:
     if not fields:
         return None
     return Record(fields=fields, force_utf8=True, leader=chunk[:_LEADER_LENGTH].decode("ascii"))
+
+
+_ENTRIES = re.compile(r"(.{3})(.{4})(.{5})", re.DOTALL)  # tag, length, start
+
+
+def _is_nfc(text: str) -> bool:
+    """Whether ``_nfc`` leaves every part of ``text`` as it is."""
+    return unicodedata.is_normalized("NFC", text) and _HALF_MARK.search(text) is None
 
 
 def _to_unicode(record: Record, coding: str, *, plain: bool) -> str:

@@ -31,24 +31,21 @@ class _Source:
     by_tag: dict[str, list[Field]]
     alternates: dict[tuple[str, str], list[Field]]
     fixed: str  # 008
-    order: dict[int, int]  # id(field) -> its place in the record
     leader: str = ""
     groups: dict[frozenset[str], list[Field]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, record: Record) -> _Source:
         by_tag: dict[str, list[Field]] = {}
-        order: dict[int, int] = {}
         groups: dict[frozenset[str], list[Field]] = {}
         group_of = _GROUP_OF_TAG
-        for place, each in enumerate(record.fields):
+        for each in record.fields:
             tag = each.tag
             found = by_tag.get(tag)
             if found is None:
                 by_tag[tag] = [each]
             else:
                 found.append(each)
-            order[id(each)] = place
             for group in group_of.get(tag, ()):
                 members = groups.get(group)
                 if members is None:
@@ -61,7 +58,7 @@ class _Source:
             if link:
                 alternates.setdefault(link, []).append(each)
         fixed = by_tag["008"][0].data or "" if "008" in by_tag else ""
-        return cls(record, by_tag, alternates, fixed, order, str(record.leader), groups)
+        return cls(record, by_tag, alternates, fixed, str(record.leader), groups)
 
     def first(self, tag: str) -> Field | None:
         found = self.by_tag.get(tag)
@@ -74,7 +71,7 @@ class _Source:
         present = tags.intersection(self.by_tag)
         if len(present) <= 1:
             return list(self.by_tag[next(iter(present))]) if present else []
-        order = self.order
+        order = {id(f): place for place, f in enumerate(self.record.fields)}
         return sorted((f for tag in present for f in self.by_tag[tag]), key=lambda f: order[id(f)])
 
     def linked(self, linked_field: Field) -> list[Field]:
