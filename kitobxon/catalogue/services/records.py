@@ -7,6 +7,7 @@ saves the one record a cataloguer edits, so both follow the same rules (ADR 0012
 from __future__ import annotations
 
 import hashlib
+import operator
 import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -341,16 +342,14 @@ def _subjects(batch: Sequence[RecordData]) -> dict[tuple[str, str], int]:
 
 
 _NEW_COLUMNS = [*RECORD_FIELDS, *_BOOKKEEPING, "created_at", "created_by"]
+_record_fields_of = operator.attrgetter(*RECORD_FIELDS)
 
 
 def _new_row(
     data: RecordData, match_key: str, status: str, now: datetime, by: User | None, print_: str
 ) -> list[Any]:
     """The column values of a record to create, in ``_NEW_COLUMNS`` order."""
-    row = [getattr(data, name) for name in RECORD_FIELDS]
-    for at, value in enumerate(row):
-        if isinstance(value, str):
-            row[at] = value.strip()
+    row = [v.strip() if isinstance(v, str) else v for v in _record_fields_of(data)]
     row += (
         match_key,
         data.source_format,
