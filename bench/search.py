@@ -12,7 +12,9 @@ re-creates them). The import time is printed for information only. Then:
    `kitobxon serve` (gunicorn, 2 workers) by 8 client threads with keep-alive connections, after a
    warm-up; then once more by a single client, which shows the cost of the stack without queueing.
 3. Raw: the same queries in this process, one after another: `searching.search` (parse, plan,
-   backend, fallbacks, highlighting) and, inside it, the time spent in `backend.search` alone.
+   backend, fallbacks, highlighting) and, inside it, the time spent in `backend.search` alone;
+   then, for the first 200, page 2 right after page 1 (a reader's next step: the same facet
+   counts, which the tantivy backend remembers unless KITOBXON_SEARCH_FACET_CACHE=0).
 
 Reports p50/p95/p99 latency, throughput, index size and peak memory, and the end-to-end / raw
 ratio; also the CPU the server's processes and the client threads spent per query during the
@@ -418,6 +420,10 @@ def end_to_end(
     }
 
 
+#: Searches whose second page is timed right after their first (`raw`).
+NEXT_PAGES = 200
+
+
 def warmup_queries() -> list[dict[str, Any]]:
     return query_mix(WARMUP, seed=SEED + 1)
 
@@ -442,11 +448,11 @@ def raw(backend: str, queries: list[dict[str, Any]]) -> dict[str, Any]:
 
     engine.search = timed  # type: ignore[method-assign]
 
-    def run(query: dict[str, Any]) -> tuple[float, float, int]:
+    def run(query: dict[str, Any], page: int = 1) -> tuple[float, float, int]:
         spent[0] = 0.0
         started = time.perf_counter()
         response = searching.search(
-            searching.SearchRequest(q=query["q"], filters=dict(query["filters"]))
+            searching.SearchRequest(q=query["q"], filters=dict(query["filters"]), page=page)
         )
         return time.perf_counter() - started, spent[0], response.total
 
@@ -454,12 +460,18 @@ def raw(backend: str, queries: list[dict[str, Any]]) -> dict[str, Any]:
     for query in warmup_queries():
         run(query)
     measured = [run(q) for q in queries]
+    # A reader's next step: the second page of a search just made (same counts, other hits).
+    next_pages = []
+    for query in queries[:NEXT_PAGES]:
+        run(query)
+        next_pages.append(run(query, 2)[0])
     engine.search = original  # type: ignore[method-assign]
     search_times = [m[0] for m in measured]
     backend_times = [m[1] for m in measured]
     return {
         "searching": _percentiles(search_times),
         "backend": {**_percentiles(backend_times), "by_kind": _by_kind(queries, backend_times)},
+        "next_page": _percentiles(next_pages),
         "_search_times": search_times,
         "_backend_times": backend_times,
         "_totals": [m[2] for m in measured],
@@ -593,6 +605,7 @@ def print_table(all_results: list[dict[str, Any]]) -> None:
         for label, row in (
             ("searching.search", raw_["searching"]),
             ("backend.search", raw_["backend"]),
+            ("page 2 right after page 1", raw_["next_page"]),
         ):
             print(
                 f"  {label:<26} {'':>7} {row['p50_ms']:>8} {row['p95_ms']:>8} "

@@ -175,6 +175,8 @@ HUEY["consumer"] = {"workers": 1, "worker_type": "thread"}
 # --- Search ----------------------------------------------------------------------------------
 SEARCH_BACKEND = os.environ.get("KITOBXON_SEARCH_BACKEND", "tantivy")
 SEARCH_INDEX_DIR = DATA_DIR / "search"
+#: Searches whose facet counts each process remembers until the index changes (tantivy).
+SEARCH_FACET_CACHE = int(os.environ.get("KITOBXON_SEARCH_FACET_CACHE", "512"))
 MEDIA_ROOT = DATA_DIR / "files"
 
 # --- Ledger ----------------------------------------------------------------------------------

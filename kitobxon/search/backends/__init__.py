@@ -13,11 +13,15 @@ NAMES = ("tantivy", "postgres")
 
 
 def get_backend(name: str = "") -> Backend:
-    return _backend(name or settings.SEARCH_BACKEND, str(settings.SEARCH_INDEX_DIR))
+    return _backend(
+        name or settings.SEARCH_BACKEND,
+        str(settings.SEARCH_INDEX_DIR),
+        settings.SEARCH_FACET_CACHE,
+    )
 
 
 @functools.cache
-def _backend(name: str, directory: str) -> Backend:
+def _backend(name: str, directory: str, facet_cache: int = 512) -> Backend:
     if name == "postgres":
         from kitobxon.search.backends.postgres import PostgresBackend
 
@@ -25,5 +29,5 @@ def _backend(name: str, directory: str) -> Backend:
     if name == "tantivy":
         from kitobxon.search.backends.tantivy import TantivyBackend
 
-        return TantivyBackend(Path(directory))
+        return TantivyBackend(Path(directory), facet_cache)
     raise ValueError(f"unknown search backend {name!r}; choose one of {', '.join(NAMES)}")

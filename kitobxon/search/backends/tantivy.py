@@ -20,8 +20,8 @@ import os
 import shutil
 import threading
 import time
-from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections import OrderedDict, deque
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,8 @@ KEYWORDS = ("key", "entry", "kind", "parent", "ids", "visible_to", "pages_visibl
 SCHEMA_VERSION = 2
 SCHEMA_FILE = "kitobxon-schema"
 RELOAD_SECONDS = 1.0
+#: Searches whose facet counts a process remembers (KITOBXON_SEARCH_FACET_CACHE; 0: none).
+FACET_CACHE_SIZE = 512
 WRITER_HEAP = 128_000_000
 SORT_FIELDS = {
     "newest": ("year_new", tantivy.Order.Desc),
@@ -100,6 +102,14 @@ def _schema_version(generation: Path) -> int:
         return 1
 
 
+def _opstamp(generation: Path) -> int:
+    """The operation stamp of a generation's last commit: every commit raises it."""
+    try:
+        return int(json.loads((generation / "meta.json").read_text())["opstamp"])
+    except (FileNotFoundError, KeyError, ValueError):
+        return -1
+
+
 def _field_names(generation: Path) -> frozenset[str]:
     """The fields an index holds, as tantivy recorded them in its meta.json."""
     meta = json.loads((generation / "meta.json").read_text())
@@ -117,12 +127,14 @@ class _Live:
     searcher: tantivy.Searcher
     schema: tantivy.Schema
     fields: frozenset[str] | None
+    #: The generation and its commit as of the last reload: names what the facet cache holds.
+    stamp: tuple[str, int] = ("", -1)
 
 
 class TantivyBackend:
     name = "tantivy"
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, facet_cache_size: int = FACET_CACHE_SIZE) -> None:
         self.root = Path(directory) / "tantivy"
         self.root.mkdir(parents=True, exist_ok=True)
         self.schema = build_schema()
@@ -132,6 +144,11 @@ class TantivyBackend:
         self._index_schema = self.schema
         self._index_fields: frozenset[str] | None = None
         self._loaded_at = 0.0
+        self._stamp: tuple[str, int] = ("", -1)
+        #: Facet counts per (stamp, query without its page and sort): the next page, another
+        #: sort or the back button need the same counts, the costliest part of a search.
+        self._facet_cache: OrderedDict[Hashable, dict[str, list[tuple[str, int]]]] = OrderedDict()
+        self._facet_cache_size = facet_cache_size
 
     # --- generations and locks ---------------------------------------------------------
 
@@ -174,16 +191,21 @@ class TantivyBackend:
                     self._set_current(generation)
         if self._index is None or generation != self._generation:
             path = self.root / generation
-            if _schema_version(path) == SCHEMA_VERSION:
-                self._index = tantivy.Index(self.schema, path=str(path), reuse=True)
-                self._index_schema, self._index_fields = self.schema, None
-            else:
-                # Built before an upgrade: it answers with the fields it has until the reindex.
-                self._index = tantivy.Index.open(str(path))
-                self._index_schema, self._index_fields = self._index.schema, _field_names(path)
             self._generation = generation
+            # Read before the reader opens: a commit in between is seen at the next reload.
+            self._stamp = (generation, _opstamp(path))
+            self._index = self._open_at(path)
             self._loaded_at = time.monotonic()
         return self._index
+
+    def _open_at(self, path: Path) -> tantivy.Index:
+        if _schema_version(path) == SCHEMA_VERSION:
+            self._index_schema, self._index_fields = self.schema, None
+            return tantivy.Index(self.schema, path=str(path), reuse=True)
+        # Built before an upgrade: it answers with the fields it has until the reindex.
+        index = tantivy.Index.open(str(path))
+        self._index_schema, self._index_fields = index.schema, _field_names(path)
+        return index
 
     @property
     def outdated(self) -> bool:
@@ -201,9 +223,10 @@ class TantivyBackend:
                     self._index = None
                     index = self._open_index()
                 else:
+                    self._stamp = (self._generation, _opstamp(self.root / self._generation))
                     index.reload()
                 self._loaded_at = now
-            return _Live(index.searcher(), self._index_schema, self._index_fields)
+            return _Live(index.searcher(), self._index_schema, self._index_fields, self._stamp)
 
     def refresh(self) -> None:
         """See the latest commit now (after a write in this process)."""
@@ -298,7 +321,38 @@ class TantivyBackend:
             # Sorted by a field, the order key is that field's value (a string for titles).
             value = float(score) if isinstance(score, int | float) else 0.0
             hits.append(Hit(str(doc.get_first("key")), value, display))
-        return Results(_count(found), hits, self._facets(live, query, text, guard, filters))
+        return Results(_count(found), hits, self._cached_facets(live, query, text, guard, filters))
+
+    def _cached_facets(
+        self,
+        live: _Live,
+        query: SearchQuery,
+        text: tantivy.Query,
+        guard: list[tantivy.Query],
+        filters: dict[str, tantivy.Query],
+    ) -> dict[str, list[tuple[str, int]]]:
+        """`_facets`, remembered for the same search at the same commit of the index."""
+        if not query.facets or not self._facet_cache_size:
+            return self._facets(live, query, text, guard, filters)
+        key = (
+            live.stamp,
+            query.text,
+            query.guard,
+            tuple(sorted(query.filters.items())),
+            query.facets,
+            query.facet_size,
+        )
+        with self._lock:
+            counts = self._facet_cache.get(key)
+            if counts is not None:
+                self._facet_cache.move_to_end(key)
+        if counts is None:
+            counts = self._facets(live, query, text, guard, filters)
+            with self._lock:
+                self._facet_cache[key] = counts
+                while len(self._facet_cache) > self._facet_cache_size:
+                    self._facet_cache.popitem(last=False)
+        return {name: list(values) for name, values in counts.items()}
 
     def _facets(
         self,

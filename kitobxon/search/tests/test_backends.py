@@ -889,3 +889,57 @@ def test_a_tantivy_index_of_an_older_schema_answers_until_the_reindex_but_takes_
     with backend.writer() as writer:
         writer.delete([f"{KIND}:a-orzu"])
     assert ids(find("", filters={"faculty": ["tarix"]})) == ["a-bobur"]
+
+
+# --- tantivy's facet cache ----------------------------------------------------------------------
+
+
+def _count_facet_passes(backend: Backend, monkeypatch: Any) -> list[None]:
+    """A list that grows by one each time `backend` counts facets."""
+    passes: list[None] = []
+    count = backend._facets  # type: ignore[attr-defined]
+
+    def counting(*args: Any) -> Any:
+        passes.append(None)
+        return count(*args)
+
+    monkeypatch.setattr(backend, "_facets", counting)
+    return passes
+
+
+def test_tantivy_counts_the_facets_of_a_search_once_until_the_index_changes(
+    settings: Any, tmp_path: Any, db: None, registered_source: Any, monkeypatch: Any
+) -> None:
+    """The next page, another sort or the back button reuse the counts; a commit renews them."""
+    backend = _use("tantivy", settings, tmp_path)
+    with backend.writer() as writer:
+        writer.upsert(CORPUS)
+    counted = _count_facet_passes(backend, monkeypatch)
+
+    first = find("", size=1)
+    second = find("", size=1, page=2)
+    newest = find("", size=1, sort="newest")
+    assert dict(first.facets["subject"])["Huquq"] == 3
+    assert first.facets == second.facets == newest.facets
+    assert ids(first) != ids(second)
+    assert len(counted) == 1
+    find("", size=1, filters={"type": ["book"]})  # another search is counted on its own
+    assert len(counted) == 2
+
+    with backend.writer() as writer:  # the writer's commit reaches this process's searches
+        writer.upsert([replace(BY_ID["qonun"], id="qonun-2")])
+    again = find("", size=1)
+    assert dict(again.facets["subject"])["Huquq"] == 4
+    assert len(counted) == 3
+
+
+def test_with_no_facet_cache_tantivy_counts_every_search(
+    settings: Any, tmp_path: Any, db: None, registered_source: Any, monkeypatch: Any
+) -> None:
+    settings.SEARCH_FACET_CACHE = 0
+    backend = _use("tantivy", settings, tmp_path)
+    with backend.writer() as writer:
+        writer.upsert(CORPUS)
+    counted = _count_facet_passes(backend, monkeypatch)
+    assert find("", size=1).facets == find("", size=1, page=2).facets
+    assert len(counted) == 2
