@@ -321,19 +321,14 @@ class TantivyBackend:
             # Sorted by a field, the order key is that field's value (a string for titles).
             value = float(score) if isinstance(score, int | float) else 0.0
             hits.append(Hit(str(doc.get_first("key")), value, display))
-        return Results(_count(found), hits, self._cached_facets(live, query, text, guard, filters))
+        return Results(_count(found), hits, self._facet_counts(live, query, text, guard, filters))
 
-    def _cached_facets(
-        self,
-        live: _Live,
-        query: SearchQuery,
-        text: tantivy.Query,
-        guard: list[tantivy.Query],
-        filters: dict[str, tantivy.Query],
+    def _facet_counts(
+        self, live: _Live, query: SearchQuery, *compiled: Any
     ) -> dict[str, list[tuple[str, int]]]:
         """`_facets`, remembered for the same search at the same commit of the index."""
         if not query.facets or not self._facet_cache_size:
-            return self._facets(live, query, text, guard, filters)
+            return self._facets(live, query, *compiled)
         key = (
             live.stamp,
             query.text,
@@ -347,7 +342,7 @@ class TantivyBackend:
             if counts is not None:
                 self._facet_cache.move_to_end(key)
         if counts is None:
-            counts = self._facets(live, query, text, guard, filters)
+            counts = self._facets(live, query, *compiled)
             with self._lock:
                 self._facet_cache[key] = counts
                 while len(self._facet_cache) > self._facet_cache_size:
