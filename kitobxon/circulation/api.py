@@ -91,8 +91,11 @@ def _reader_by_card(user: User, card: str) -> User:
     return reader
 
 
-def _item_by_barcode(user: User, barcode: str) -> Item:
-    item = catalogue_queries.readable_items(user).filter(barcode=barcode.strip()).first()
+def _item_by_barcode(user: User, barcode: str, only: tuple[str, ...] = ()) -> Item:
+    items = catalogue_queries.readable_items(user).filter(barcode=barcode.strip())
+    if only:
+        items = items.select_related(None).select_related("record").only(*only)
+    item = items.first()
     if item is None:
         raise HttpError(422, _("No copy has this barcode."))
     return item
@@ -137,7 +140,12 @@ def get_loan(request: HttpRequest, loan_id: int) -> Loan:
 )
 def check_out(request: HttpRequest, payload: CheckOutIn) -> Status:
     user = _librarian(request)
-    item = _item_by_barcode(user, payload.item)
+    # The desk locks and reads the copy again; here it needs only what chooses the lending
+    # terms, and the record's title for the answer (a record's other fields, its source
+    # among them, cost more to read than the rest of the look-up).
+    item = _item_by_barcode(
+        user, payload.item, only=("record_id", "branch_id", "loan_type", "record__title")
+    )
     reader = _reader_by_card(user, payload.patron)
     try:
         loan = services.check_out(
