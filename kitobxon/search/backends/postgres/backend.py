@@ -25,7 +25,11 @@ from kitobxon.search.backends.postgres.compiler import (
     token_forms,
 )
 from kitobxon.search.backends.postgres.storage import (
+    DISPLAYS,
+    DOCUMENTS,
+    PAGES,
     TABLES,
+    WORDS,
     WRITE_LOCK,
     Writer,
     field_lexeme,
@@ -39,8 +43,6 @@ from kitobxon.search.documents import (
     SearchDocument,
 )
 
-DOCUMENTS, DISPLAYS = "search_document", "search_display"
-PAGES, WORDS = "search_page", "search_word"
 # --- the backend ------------------------------------------------------------------------------
 
 ORDERS = {

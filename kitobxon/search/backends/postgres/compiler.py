@@ -11,6 +11,7 @@ from typing import Any
 
 from kitobxon.search import analysis
 from kitobxon.search.backends.postgres.storage import (
+    DOCUMENTS,
     HEAD_FIELDS,
     field_lexeme,
     head_lexeme,
@@ -34,8 +35,6 @@ from kitobxon.search.plan import (
     YearRange,
 )
 
-DOCUMENTS, DISPLAYS = "search_document", "search_display"
-PAGES, WORDS = "search_page", "search_word"
 #: At most this many ts_rank calls per row: query words of similar rarity share one.
 MAX_RANK_CALLS = 4
 #: A fuzzy expansion counts an eighth of a loose match, as tantivy's 0.25 against 2.
