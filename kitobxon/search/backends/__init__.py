@@ -21,7 +21,7 @@ def get_backend(name: str = "") -> Backend:
 
 
 @functools.cache
-def _backend(name: str, directory: str, facet_cache: int = 512) -> Backend:
+def _backend(name: str, directory: str, facet_cache: int) -> Backend:
     if name == "postgres":
         from kitobxon.search.backends.postgres import PostgresBackend
 

@@ -128,7 +128,7 @@ class _Live:
     schema: tantivy.Schema
     fields: frozenset[str] | None
     #: The generation and its commit as of the last reload: names what the facet cache holds.
-    stamp: tuple[str, int] = ("", -1)
+    stamp: tuple[str, int]
 
 
 class TantivyBackend:
